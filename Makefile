@@ -1,0 +1,17 @@
+# The README's commands. Each script installs what it needs (pinned) on first use.
+.PHONY: demo test cloud-start cloud-stop cloud-status
+
+demo:  ## set up, start the local two-region cloud and run the main job on it
+	bash hacking/demo.sh
+
+test:  ## every check CI runs: sanity, units, lint, docs, changelog, build, tests on the local cloud
+	bash hacking/test.sh
+
+cloud-start:
+	python3 tests/localcloud/localcloud.py start
+
+cloud-stop:
+	python3 tests/localcloud/localcloud.py stop
+
+cloud-status:
+	python3 tests/localcloud/localcloud.py status
