@@ -568,7 +568,7 @@ def clouds_yaml(keystone: str, identity_v2: str, pw: dict, appcred: dict) -> str
       project_domain_name: Default
     identity_api_version: 3
 {common}"""
-    common = "    region_name: RegionOne\n    interface: public\n"
+    common = "    region_name: RegionOne\n    regions: [RegionOne, RegionTwo]\n    interface: public\n"
     return "clouds:\n" + "".join(v3(u) for u in ("admin", "producer", "consumer")) + f"""\
   localcloud-producer-appcred:
     auth_type: v3applicationcredential

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 import requests
-from conftest import create_image, vhd_image, md5, v3_login, wait_task
+from cloudtest import create_image, md5, vhd_image, wait_task
 
 REGIONS = ("RegionOne", "RegionTwo")
 

@@ -1,0 +1,209 @@
+# Copyright: cloudimages.transfer contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# PRIVATE: this module_utils file is internal to cloudimages.transfer; it may change or go
+# away in any release. Do not import it from outside this collection.
+"""swift_dlo_download: a DLO to a local file, verified end to end, renamed into place last.
+
+Bytes go to a temporary file beside the destination (``.<name>.part``, with a small
+``.<name>.part.json`` naming the DLO it belongs to). In ``segments`` mode each segment is
+fetched on its own, MD5-checked against the listing and written at its offset; a rerun
+re-hashes what the temporary file holds and fetches only bad or missing segments. In
+``whole`` mode one GET streams the manifest and the segment boundaries from the listing
+let every segment's MD5 be checked on the way. Either way the whole is checked (size and
+ETag-of-ETags) before the rename; the destination never holds a partial file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import SegmentStep, summarize
+from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_copy import read_verified_source
+from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
+from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import (
+    Progress,
+    SegmentMismatch,
+    md5_of_file_range,
+    response_chunks,
+    run_parallel,
+    with_retries,
+)
+
+
+def temp_paths(dest: str) -> tuple[str, str]:
+    directory, base = os.path.split(os.path.abspath(dest))
+    part = os.path.join(directory, f".{base}.part")
+    return part, part + ".json"
+
+
+def local_matches(path: str, steps: list) -> list:
+    """The steps whose bytes the file at path already holds (by offset, size and MD5)."""
+    if not os.path.isfile(path):
+        return []
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        length = os.fstat(fd).st_size
+        return [s for s in steps if s.offset + s.size <= length and md5_of_file_range(fd, s.offset, s.size) == s.md5]
+    finally:
+        os.close(fd)
+
+
+def run(params: dict, swift, check_mode: bool) -> dict:
+    container, name, dest = params["container"], params["object"], params["dest"]
+    directory = os.path.dirname(os.path.abspath(dest))
+    if not os.path.isdir(directory):
+        raise TransferError(f"The destination directory {directory} does not exist")
+    if not os.access(directory, os.W_OK):
+        raise TransferError(f"The destination directory {directory} is not writable")
+    if os.path.isdir(dest):
+        raise TransferError(f"The destination {dest} is a directory; give a file path")
+    dlo = read_verified_source(swift, container, name)
+    steps, offset = [], 0
+    for number, seg in enumerate(dlo.segments, 1):
+        steps.append(SegmentStep(number, seg.name, seg.size, offset, md5=seg.etag))
+        offset += seg.size
+    result = {"object": f"{container}/{name}", "region": swift.region, "dest": dest, "size": dlo.size,
+              "etag": dlo.etag, "mode": params["mode"]}
+
+    if os.path.exists(dest):
+        if os.path.getsize(dest) == dlo.size and len(local_matches(dest, steps)) == len(steps):
+            for step in steps:
+                step.action, step.reason = "keep", "destination already identical"
+            return {**result, "changed": False, "bytes_fetched": 0, "segments": [s.as_dict() for s in steps],
+                    "msg": f"{dest} already holds {container}/{name} ({len(steps)} segments verified by MD5); "
+                           "nothing to do"}
+        if not params["force"]:
+            raise TransferError(f"{dest} exists and differs from {container}/{name}; "
+                                "set force=true to replace it")
+
+    part, meta = temp_paths(dest)
+    identity = {"region": swift.region, "object": f"{container}/{name}", "etag": dlo.etag, "size": dlo.size}
+    resumable = params["mode"] == "segments" and os.path.exists(meta) and read_json(meta) == identity
+    held = {s.name for s in local_matches(part, steps)} if resumable else set()
+    for step in steps:
+        step.action, step.reason = ("keep", "already fetched and verified") if step.name in held else ("transfer", "missing")
+    todo = [s for s in steps if s.action != "keep"]
+    result.update(changed=True, plan=summarize(steps), segments=[s.as_dict() for s in steps],
+                  diff={"before": {"path": dest, "exists": os.path.exists(dest)},
+                        "after": {"path": dest, "size": dlo.size, "etag": dlo.etag}})
+    if check_mode:
+        result["bytes_fetched"] = 0
+        result["msg"] = f"would fetch {len(todo)} of {len(steps)} segments of {container}/{name} into {dest}"
+        return result
+
+    write_json(meta, identity)
+    fd = os.open(part, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        os.ftruncate(fd, dlo.size)
+        progress = Progress(params.get("progress_file"), "download", f"{swift.region}:{container}/{name}", dest, steps)
+        if params["mode"] == "whole":
+            fetch_whole(swift, dlo, fd, steps, progress)
+        else:
+            run_parallel(todo, lambda step: fetch_segment(swift, dlo.segment_container, fd, step, progress),
+                         params["concurrency"])
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if len(local_matches(part, steps)) != len(steps) or os.path.getsize(part) != dlo.size:
+        raise TransferError(f"The temporary file {part} does not verify against {container}/{name}; "
+                            "it is kept for the next run")
+    os.chmod(part, 0o644 & ~current_umask())
+    os.replace(part, dest)
+    os.unlink(meta)
+    progress.finish("done")
+    result["bytes_fetched"] = sum(s.size for s in todo)
+    for step in todo:
+        step.action = "fetched"
+    result["segments"] = [s.as_dict() for s in steps]
+    result["msg"] = (f"fetched {len(todo)} of {len(steps)} segments of {container}/{name} ({dlo.size} bytes) "
+                     f"into {dest}; every segment and the whole verified")
+    return result
+
+
+def fetch_segment(swift, container: str, fd: int, step, progress) -> None:
+    def attempt():
+        progress.segment(step.name, "transferring")
+        resp = swift.get_object(container, step.name)
+        digest, position = hashlib.md5(), step.offset
+        try:
+            for chunk in response_chunks(resp):
+                if position + len(chunk) > step.offset + step.size:
+                    raise SegmentMismatch(f"segment {step.name} is longer than its listing's {step.size} bytes")
+                os.pwrite(fd, chunk, position)
+                digest.update(chunk)
+                position += len(chunk)
+                progress.add(len(chunk))
+        except BaseException:
+            progress.add(step.offset - position)
+            raise
+        finally:
+            resp.close()
+        got = position - step.offset
+        if got != step.size or digest.hexdigest() != step.md5:
+            progress.add(-got)
+            raise SegmentMismatch(f"segment {step.name} arrived as {got} bytes with MD5 {digest.hexdigest()}; "
+                                  f"its listing says {step.size} bytes with MD5 {step.md5}")
+        progress.segment(step.name, "verified")
+
+    with_retries(step, attempt, swift.http.policy, f"download segment {step.name} of {swift.where(container)}",
+                 progress)
+
+
+def fetch_whole(swift, dlo, fd: int, steps: list, progress) -> None:
+    """One GET of the manifest; the listing's sizes split the stream so each segment is checked."""
+    def attempt():
+        added = 0
+        resp = swift.get_object(dlo.container, dlo.name)
+        try:
+            length = int(resp.headers.get("Content-Length", -1))
+            if length != dlo.size:
+                raise SegmentMismatch(f"the manifest GET announces {length} bytes; the listing adds up to {dlo.size}")
+            position, index, digest = 0, 0, hashlib.md5()
+            for chunk in response_chunks(resp):
+                if position + len(chunk) > dlo.size:
+                    raise SegmentMismatch(f"the manifest GET gives more than the listing's {dlo.size} bytes")
+                os.pwrite(fd, chunk, position)
+                progress.add(len(chunk))
+                added += len(chunk)
+                while chunk:
+                    step = steps[index]
+                    take = min(len(chunk), step.offset + step.size - position)
+                    digest.update(chunk[:take])
+                    chunk, position = chunk[take:], position + take
+                    if position == step.offset + step.size:
+                        if digest.hexdigest() != step.md5:
+                            raise SegmentMismatch(f"segment {step.name} arrived with MD5 {digest.hexdigest()}; "
+                                                  f"its listing says {step.md5}")
+                        index, digest = index + 1, hashlib.md5()
+            if position != dlo.size:
+                raise SegmentMismatch(f"the manifest GET ended after {position} of {dlo.size} bytes")
+        except BaseException:
+            progress.add(-added)
+            raise
+        finally:
+            resp.close()
+
+    whole = SegmentStep(0, dlo.name, dlo.size)
+    with_retries(whole, attempt, swift.http.policy, f"download {swift.where(dlo.container, dlo.name)}", None)
+
+
+def read_json(path: str):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def write_json(path: str, doc: dict) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(doc, f)
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -1,0 +1,160 @@
+# Copyright: cloudimages.transfer contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# PRIVATE: this module_utils file is internal to cloudimages.transfer; it may change or go
+# away in any release. Do not import it from outside this collection.
+"""HTTP for every API the collection calls: the retry policy, timeouts, re-authentication.
+
+One place decides what is retried: connection errors, 5xx, 408 and 429 (honouring
+Retry-After), a bounded number of times with exponential backoff and jitter; never any
+other 4xx. A 401 invalidates the token once and tries again with a new one, so a transfer
+that outlives its token goes on.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+
+from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError, scrub
+
+try:
+    import requests
+    import requests.adapters
+except ImportError:
+    requests = None
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+else:
+    REQUESTS_IMPORT_ERROR = None
+
+RETRIABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504, 507})
+COPY_CHUNK = 1024 * 1024
+
+
+class HttpError(TransferError):
+    """An HTTP answer outside what the caller accepts; ``status`` is its code."""
+
+    def __init__(self, message: str, status: int, **details):
+        super().__init__(message, status=status, **details)
+        self.status = status
+
+
+@dataclass
+class RetryPolicy:
+    """How often and how long to wait: attempt n sleeps a random share of backoff * 2**n."""
+
+    retries: int = 5
+    backoff: float = 1.0
+    max_backoff: float = 30.0
+    max_retry_after: float = 120.0
+
+    def retriable_status(self, status: int) -> bool:
+        return status in RETRIABLE_STATUS or 500 <= status < 600
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_retry_after)
+        ceiling = min(self.max_backoff, self.backoff * (2 ** attempt))
+        return random.uniform(ceiling / 2, ceiling)  # "equal jitter": never zero, never in step
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())
+
+
+class HttpClient:
+    """Authenticated requests with the retry policy; one requests.Session per thread.
+
+    ``token`` is a callable: ``token()`` gives the current token, ``token(True)`` a new one.
+    """
+
+    def __init__(self, token, *, verify=True, timeout: float = 300, connect_timeout: float = 15,
+                 policy: RetryPolicy | None = None, pool_size: int = 8, user_agent: str = "cloudimages.transfer"):
+        self.token = token
+        self.verify = verify
+        self.timeout = (connect_timeout, timeout)
+        self.policy = policy or RetryPolicy()
+        self.pool_size = pool_size
+        self.user_agent = user_agent
+        self._local = threading.local()
+
+    @property
+    def session(self):
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=self.pool_size)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            session.verify = self.verify
+            session.headers["User-Agent"] = self.user_agent
+            self._local.session = session
+        return session
+
+    def request(self, method: str, url: str, what: str, *, headers: dict | None = None, body=None,
+                stream: bool = False, ok=(200, 201, 202, 204, 206), retry: bool = True, params=None):
+        """Send, retrying per the policy; return the response or raise HttpError/TransferError.
+
+        ``body`` may be bytes or a callable that makes a fresh body for each attempt; a
+        one-shot stream must be sent with retry=False (the caller retries the whole step).
+        """
+        attempt, renewed = 0, False
+        while True:
+            sent = dict(headers or {})
+            sent["X-Auth-Token"] = self.token()
+            try:
+                resp = self.session.request(
+                    method, url, headers=sent, data=body() if callable(body) else body, params=params,
+                    stream=stream, timeout=self.timeout, allow_redirects=False)
+            except requests.RequestException as exc:
+                if retry and attempt < self.policy.retries:
+                    time.sleep(self.policy.delay(attempt))
+                    attempt += 1
+                    continue
+                raise TransferError(f"Failed to {what}: {describe(exc)}") from None
+            status = resp.status_code
+            if status == 401 and not renewed:
+                resp.close()
+                self.token(True)
+                renewed = True
+                continue
+            if status in ok:
+                return resp
+            if retry and self.policy.retriable_status(status) and attempt < self.policy.retries:
+                wait = self.policy.delay(attempt, parse_retry_after(resp.headers.get("Retry-After")))
+                resp.close()
+                time.sleep(wait)
+                attempt += 1
+                continue
+            text = "" if stream else short_body(resp)
+            resp.close()
+            raise HttpError(f"Failed to {what}: {status} {resp.reason}{text}", status)
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line, secret-free account of a transport error."""
+    return scrub(f"{exc.__class__.__name__}: {exc}")[:500]
+
+
+def short_body(resp) -> str:
+    try:
+        text = resp.text.strip()
+    except Exception:  # a body we cannot decode tells the user nothing
+        return ""
+    if not text or text.lstrip().startswith("<"):
+        return ""
+    return ": " + scrub(" ".join(text.split()))[:300]

@@ -1,0 +1,60 @@
+# Copyright: cloudimages.transfer contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# PRIVATE: this module_utils file is internal to cloudimages.transfer; it may change or go
+# away in any release. Do not import it from outside this collection.
+"""The Ansible face shared by every module: connections from params, one error mapping."""
+
+from __future__ import annotations
+
+import traceback
+
+from ansible.module_utils.basic import missing_required_lib
+from ansible_collections.cloudimages.transfer.plugins.module_utils._auth import (
+    Connection,
+    ConnectionOptions,
+    connection_argument_spec,
+    missing_libraries,
+)
+from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError, scrub
+from ansible_collections.cloudimages.transfer.plugins.module_utils._swift import Swift
+
+RESERVED = {"changed", "failed", "msg", "skipped", "invocation"}
+
+
+def swift_for(params: dict, fallback: dict | None = None) -> Swift:
+    return Swift(Connection(ConnectionOptions.from_params(params, fallback)))
+
+
+def target_argument_spec(extra: dict) -> dict:
+    """A ``target`` option: connection settings (unset ones inherit the module's) plus ``extra``."""
+    spec = connection_argument_spec()
+    spec["timeout"].pop("default")
+    spec["retries"].pop("default")
+    spec.update(extra)
+    return spec
+
+
+def check_concurrency(params: dict) -> None:
+    if params.get("concurrency") is not None and params["concurrency"] < 1:
+        raise TransferError(f"concurrency must be at least 1, got {params['concurrency']}")
+
+
+def run_module(module, job) -> None:
+    """Run job() -> result; map every failure to fail_json once, with a scrubbed message."""
+    missing = missing_libraries()
+    if missing:
+        name, error = missing[0]
+        module.fail_json(msg=missing_required_lib(name), exception=error)
+    try:
+        check_concurrency(module.params)
+        result = job()
+    except TransferError as exc:
+        details = {k: v for k, v in exc.details.items() if k not in RESERVED}
+        module.fail_json(msg=exc.msg, **details)
+    except Exception as exc:  # a bug of ours: say so plainly, keep the traceback for -vvv, scrubbed
+        module.fail_json(msg=scrub(f"Unexpected error ({exc.__class__.__name__}): {exc}"),
+                         exception=scrub(traceback.format_exc()))
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)

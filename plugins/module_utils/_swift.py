@@ -1,0 +1,99 @@
+# Copyright: cloudimages.transfer contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# PRIVATE: this module_utils file is internal to cloudimages.transfer; it may change or go
+# away in any release. Do not import it from outside this collection.
+"""The Swift object-store API calls the collection makes, through the shared HTTP client."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
+
+SWIFT_MAX_SEGMENT = 5 * 1024 ** 3  # Swift's default max_file_size is 5 GiB + 2 bytes
+
+
+class Swift:
+    """One object store (one region of one identity)."""
+
+    def __init__(self, connection):
+        self.conn = connection
+        self.http = connection.http
+        self.region = connection.region or "(default region)"
+        self.url = connection.endpoint("object-store")
+        self._info = None
+
+    def where(self, container: str, name: str | None = None) -> str:
+        return f"{container}/{name} in region {self.region}" if name else f"container {container} in region {self.region}"
+
+    def _url(self, container: str, name: str | None = None) -> str:
+        url = f"{self.url}/{quote(container, safe='')}"
+        return f"{url}/{quote(name, safe='/')}" if name is not None else url
+
+    def info(self) -> dict:
+        """The cluster's /info (constraints such as max_file_size); {} where a cluster hides it."""
+        if self._info is None:
+            root = self.url.split("/v1/", 1)[0]
+            try:
+                resp = self.http.request("GET", f"{root}/info", f"read the /info of region {self.region}",
+                                         ok=(200, 404, 403, 401))
+                self._info = resp.json().get("swift", {}) if resp.status_code == 200 else {}
+            except (TransferError, ValueError):
+                self._info = {}
+        return self._info
+
+    def head_container(self, container: str) -> dict | None:
+        resp = self.http.request("HEAD", self._url(container), f"read {self.where(container)}", ok=(200, 204, 404))
+        return None if resp.status_code == 404 else dict(resp.headers)
+
+    def put_container(self, container: str) -> None:
+        self.http.request("PUT", self._url(container), f"create {self.where(container)}", ok=(201, 202, 204))
+
+    def head_object(self, container: str, name: str) -> dict | None:
+        """The object's headers (for a DLO manifest: the totals over its segments), or None."""
+        resp = self.http.request("HEAD", self._url(container, name), f"read {self.where(container, name)}",
+                                 ok=(200, 204, 404))
+        return None if resp.status_code == 404 else dict(resp.headers)
+
+    def list_objects(self, container: str, prefix: str = "") -> list[dict]:
+        """Every object under the prefix, in Swift's order: pages are followed by marker to the end."""
+        found, marker = [], ""
+        while True:
+            params = {"format": "json", "prefix": prefix}
+            if marker:
+                params["marker"] = marker
+            resp = self.http.request("GET", self._url(container), f"list {self.where(container)} (prefix {prefix!r})",
+                                     params=params, ok=(200, 204, 404))
+            if resp.status_code == 404:
+                raise TransferError(f"Container {container} does not exist in region {self.region}", missing=container)
+            page = resp.json() if resp.status_code == 200 else []
+            if not page:
+                return found
+            found.extend(page)
+            marker = page[-1]["name"]
+
+    def get_object(self, container: str, name: str, headers: dict | None = None):
+        """A streamed GET (the caller reads and closes it)."""
+        return self.http.request("GET", self._url(container, name), f"download {self.where(container, name)}",
+                                 headers=headers, stream=True, ok=(200, 206))
+
+    def put_object(self, container: str, name: str, body, *, length: int | None = None, etag: str | None = None,
+                   headers: dict | None = None, retry: bool = True, what: str | None = None):
+        sent = dict(headers or {})
+        if length is not None:
+            sent["Content-Length"] = str(length)
+        if etag:
+            sent["ETag"] = etag
+        return self.http.request("PUT", self._url(container, name), what or f"upload {self.where(container, name)}",
+                                 headers=sent, body=body, retry=retry, ok=(201,))
+
+    def post_object(self, container: str, name: str, headers: dict) -> None:
+        self.http.request("POST", self._url(container, name), f"update the metadata of {self.where(container, name)}",
+                          headers=headers, ok=(202, 204))
+
+    def delete_object(self, container: str, name: str) -> bool:
+        """Delete; False when it was already gone."""
+        resp = self.http.request("DELETE", self._url(container, name), f"delete {self.where(container, name)}",
+                                 ok=(204, 200, 404))
+        return resp.status_code != 404

@@ -1,0 +1,222 @@
+# Copyright: cloudimages.transfer contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# PRIVATE: this module_utils file is internal to cloudimages.transfer; it may change or go
+# away in any release. Do not import it from outside this collection.
+"""The transfer engine: bounded parallelism, per-segment retries, inline MD5, progress.
+
+Bodies stream in 1 MiB chunks, hashed as they pass (each byte read once), so memory is
+about concurrency x a few chunks whatever the object's size. A segment that fails in a
+retriable way (transport error, 5xx/408/429, an MD5 that does not match, a short read) is
+redone from its start, a bounded number of times, then reported by name.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import http.client
+import json
+import os
+import tempfile
+import threading
+import time
+
+from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError, scrub
+from ansible_collections.cloudimages.transfer.plugins.module_utils._http import COPY_CHUNK, HttpError, RetryPolicy
+
+try:
+    import requests
+    import urllib3
+    TRANSPORT_ERRORS = (OSError, http.client.HTTPException, requests.RequestException, urllib3.exceptions.HTTPError)
+except ImportError:  # reported by the connection layer
+    TRANSPORT_ERRORS = (OSError, http.client.HTTPException)
+
+
+class SegmentMismatch(TransferError):
+    """Bytes that do not match what the listing promised: corruption or truncation on the way."""
+
+
+def retriable(exc: BaseException, policy: RetryPolicy) -> bool:
+    if isinstance(exc, HttpError):
+        # 422: the server computed another MD5 than the ETag we sent: the body was damaged in transit
+        return policy.retriable_status(exc.status) or exc.status == 422
+    if isinstance(exc, SegmentMismatch):
+        return True
+    if isinstance(exc, TransferError):
+        return bool(exc.details.get("transport"))
+    return isinstance(exc, TRANSPORT_ERRORS)
+
+
+class HashingBody:
+    """A request body of known length that hashes (and counts) its chunks as they are sent.
+
+    It has __len__ and __iter__ but no read(): requests then sends Content-Length and the
+    transport writes each 1 MiB chunk as it comes, instead of 8 KiB reads.
+    """
+
+    def __init__(self, chunks, length: int, progress=None):
+        self.chunks, self.length, self.progress = chunks, length, progress
+        self.md5 = hashlib.md5()
+        self.sent = 0
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __iter__(self):
+        for chunk in self.chunks:
+            if not chunk:
+                continue
+            self.md5.update(chunk)
+            self.sent += len(chunk)
+            if self.progress:
+                self.progress.add(len(chunk))
+            yield chunk
+        if self.sent != self.length:
+            raise SegmentMismatch(f"source gave {self.sent} of {self.length} bytes")
+
+    def hexdigest(self) -> str:
+        return self.md5.hexdigest()
+
+
+def response_chunks(resp):
+    """A streamed response's body in 1 MiB chunks."""
+    return resp.raw.stream(COPY_CHUNK, decode_content=False)
+
+
+def file_chunks(fd: int, offset: int, size: int):
+    """``size`` bytes of an open file from ``offset``, in 1 MiB chunks (pread: threads share the fd)."""
+    end = offset + size
+    while offset < end:
+        chunk = os.pread(fd, min(COPY_CHUNK, end - offset), offset)
+        if not chunk:
+            raise SegmentMismatch(f"the local file ended at byte {offset}, before {end}")
+        offset += len(chunk)
+        yield chunk
+
+
+def md5_of_file_range(fd: int, offset: int, size: int) -> str:
+    digest = hashlib.md5()
+    for chunk in file_chunks(fd, offset, size):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+class Progress:
+    """A machine-readable progress file, rewritten atomically at most once a second.
+
+    {"operation", "source", "target", "state", "bytes_done", "bytes_total", "percent",
+     "rate_bytes_per_second", "eta_seconds", "segments": {name: {"state", "size"}}, ...}
+    """
+
+    def __init__(self, path: str | None, operation: str, source: str, target: str, steps: list,
+                 interval: float = 1.0):
+        self.path, self.interval = path, interval
+        self.lock = threading.Lock()
+        self.started = time.time()
+        self.last_write = 0.0
+        self.moved = 0  # bytes moved by this run (kept segments count as done, not as moved)
+        self.doc = {
+            "operation": operation, "source": source, "target": target, "state": "running",
+            "bytes_total": sum(s.size for s in steps),
+            "bytes_done": sum(s.size for s in steps if s.action == "keep"),
+            "segments": {s.name: {"state": "kept" if s.action == "keep" else "pending", "size": s.size}
+                         for s in steps},
+            "started_at": self.started,
+        }
+        self.write(force=True)
+
+    def add(self, nbytes: int) -> None:
+        with self.lock:
+            self.moved += nbytes
+            self.doc["bytes_done"] += nbytes
+        self.write()
+
+    def segment(self, name: str, state: str) -> None:
+        with self.lock:
+            self.doc["segments"].setdefault(name, {})["state"] = state
+        self.write(force=state in ("failed",))
+
+    def finish(self, state: str) -> None:
+        with self.lock:
+            self.doc["state"] = state
+        self.write(force=True)
+
+    def write(self, force: bool = False) -> None:
+        if not self.path:
+            return
+        now = time.time()
+        with self.lock:
+            if not force and now - self.last_write < self.interval:
+                return
+            self.last_write = now
+            elapsed = max(now - self.started, 1e-6)
+            rate = self.moved / elapsed
+            remaining = self.doc["bytes_total"] - self.doc["bytes_done"]
+            self.doc.update(
+                updated_at=now, elapsed_seconds=round(elapsed, 3), rate_bytes_per_second=round(rate),
+                percent=round(100.0 * self.doc["bytes_done"] / self.doc["bytes_total"], 1) if self.doc["bytes_total"] else 100.0,
+                eta_seconds=round(remaining / rate, 1) if rate > 0 else None)
+            text = json.dumps(self.doc, sort_keys=True)
+        directory = os.path.dirname(os.path.abspath(self.path))
+        fd, tmp = tempfile.mkstemp(prefix=".progress-", dir=directory)
+        with os.fdopen(fd, "w") as out:
+            out.write(text)
+        os.replace(tmp, self.path)
+
+
+def with_retries(step, attempt_fn, policy: RetryPolicy, what: str, progress: Progress | None):
+    """Run attempt_fn() until it succeeds; retriable failures are retried, then reported by name."""
+    attempt = 0
+    while True:
+        try:
+            return attempt_fn()
+        except Exception as exc:  # classified below; anything unexpected is re-raised as it is
+            if not isinstance(exc, TransferError) and not isinstance(exc, TRANSPORT_ERRORS):
+                raise
+            if retriable(exc, policy) and attempt < policy.retries:
+                time.sleep(policy.delay(attempt))
+                attempt += 1
+                continue
+            if progress:
+                progress.segment(step.name, "failed")
+            text = str(exc) if isinstance(exc, TransferError) else scrub(f"{exc.__class__.__name__}: {exc}")
+            raise TransferError(f"Failed to {what} (attempt {attempt + 1}): {text}", segment=step.name) from None
+
+
+def run_parallel(steps: list, worker, concurrency: int) -> list:
+    """worker(step) for every step, ``concurrency`` at a time; stop at the first failure.
+
+    Work not started when a step fails is cancelled; what is in flight is let finish. The
+    first failure is raised, with every failed segment named in its details.
+    """
+    if concurrency < 1:
+        raise TransferError(f"concurrency must be at least 1, got {concurrency}")
+    results, failures = [], []
+    stop = threading.Event()
+
+    def guarded(step):
+        if stop.is_set():
+            return None
+        try:
+            return worker(step)
+        except BaseException:
+            stop.set()
+            raise
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
+        futures = {pool.submit(guarded, step): step for step in steps}
+        for future in concurrent.futures.as_completed(futures):
+            try:
+                results.append(future.result())
+            except concurrent.futures.CancelledError:
+                continue
+            except TransferError as exc:
+                failures.append(exc)
+                for other in futures:
+                    other.cancel()
+    if failures:
+        first = failures[0]
+        first.details["failed_segments"] = sorted(f.details.get("segment", "?") for f in failures)
+        raise first
+    return results

@@ -1,0 +1,215 @@
+#!/usr/bin/python
+# Copyright: cloudimages.transfer contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: swift_dlo_upload
+short_description: Upload a local file to Swift as a Dynamic Large Object, resumably
+version_added: 0.1.0
+description:
+  - Splits a local file into segments, uploads them in parallel with each segment's MD5 as its
+    C(ETag) (the server refuses a damaged write), and writes the zero-byte manifest with
+    C(X-Object-Manifest) only after every segment is verified. The manifest is then read back
+    and its size and ETag-of-ETags checked.
+  - Resumable and idempotent. A rerun keeps every segment whose size and MD5 already match, so an
+    interrupted upload sends only what is missing and a complete one sends nothing
+    (C(changed=false)).
+  - Segments are named as the vendor export tasks name them, C(<object>-00001), C(-00002), ...
+    in the same container, unless O(segment_container) or O(segment_prefix) say otherwise.
+  - With O(state=absent) the manifest is deleted first, then only the segments under its prefix.
+author:
+  - cloudimages.transfer maintainers (@cloudimages)
+extends_documentation_fragment:
+  - cloudimages.transfer._auth
+  - cloudimages.transfer._attributes
+attributes:
+  check_mode:
+    support: full
+    details: Returns the plan (segments to upload or keep, stale segments, manifest) without changing anything.
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+    description: A rerun with the same file changes nothing and uploads no segment bytes.
+options:
+  container:
+    description: Container of the manifest.
+    type: str
+    required: true
+  object:
+    description: Name of the manifest object (the DLO's name).
+    type: str
+    required: true
+    aliases: [name]
+  src:
+    description: The local file to upload. Required with O(state=present).
+    type: path
+  state:
+    description: V(present) uploads; V(absent) deletes the manifest and the segments under its prefix.
+    type: str
+    choices: [present, absent]
+    default: present
+  segment_size:
+    description:
+      - Size of each segment but the last, in bytes or with a binary unit (V(128MiB), V(1GiB)).
+      - Checked against the cluster's C(max_file_size) (from its C(/info)) and Swift's 5 GiB ceiling.
+    type: str
+    default: 1GiB
+  segment_container:
+    description: Container for the segments. Defaults to O(container).
+    type: str
+  segment_prefix:
+    description: Name prefix of the segments, followed by a five-digit number. Defaults to C(<object>-).
+    type: str
+  concurrency:
+    description: How many segments are uploaded at once.
+    type: int
+    default: 4
+  create_container:
+    description: Create the container(s) when missing; when V(false), a missing container is an error.
+    type: bool
+    default: true
+  headers:
+    description: Extra headers for the manifest (for example C(Content-Type)).
+    type: dict
+    default: {}
+  metadata:
+    description: Object metadata for the manifest, sent as C(X-Object-Meta-<key>).
+    type: dict
+    default: {}
+  stale_segments:
+    description:
+      - What to do with objects under the segment prefix that the new layout has no place for
+        (left by an earlier, longer upload). A DLO serves every object under its prefix, so they
+        cannot stay.
+      - V(delete) removes them before the manifest is written; V(fail) stops without changing anything.
+    type: str
+    choices: [delete, fail]
+    default: delete
+  progress_file:
+    description:
+      - A path where a JSON progress document is kept up to date while segments move (bytes done
+        and total, percent, rate, ETA, each segment's state).
+    type: path
+notes:
+  - The file is read twice per uploaded segment (once to compute the MD5 that must precede the
+    body, once to send it); the second read normally comes from the page cache. Memory stays at
+    about O(concurrency) x 1 MiB whatever the segment size.
+  - Readers of an existing manifest see the object change as segments are replaced; write to a
+    new object name when that matters.
+seealso:
+  - module: cloudimages.transfer.swift_dlo_download
+  - module: cloudimages.transfer.swift_dlo_copy
+"""
+
+EXAMPLES = r"""
+- name: Upload a disk image as 1 GiB segments
+  cloudimages.transfer.swift_dlo_upload:
+    cloud: mycloud
+    region_name: DFW
+    container: exports
+    object: web01.vhd
+    src: /var/tmp/web01.vhd
+
+- name: Smaller segments, more parallelism, a progress file to watch
+  cloudimages.transfer.swift_dlo_upload:
+    cloud: mycloud
+    container: exports
+    object: web01.vhd
+    src: /var/tmp/web01.vhd
+    segment_size: 256MiB
+    concurrency: 8
+    progress_file: /var/tmp/web01.progress.json
+
+- name: Remove the DLO (manifest and its segments)
+  cloudimages.transfer.swift_dlo_upload:
+    cloud: mycloud
+    container: exports
+    object: web01.vhd
+    state: absent
+"""
+
+RETURN = r"""
+object:
+  description: The manifest, as C(<container>/<object>).
+  returned: always
+  type: str
+  sample: exports/web01.vhd
+region:
+  description: The region written to.
+  returned: always
+  type: str
+  sample: RegionOne
+manifest:
+  description: The C(X-Object-Manifest) value, C(<segment container>/<segment prefix>).
+  returned: when O(state=present)
+  type: str
+  sample: exports/web01.vhd-
+size:
+  description: Size of the file in bytes.
+  returned: when O(state=present)
+  type: int
+  sample: 21474836480
+segment_size:
+  description: Segment size in bytes.
+  returned: when O(state=present)
+  type: int
+  sample: 1073741824
+bytes_sent:
+  description: Segment bytes uploaded by this run (0 in check mode and when nothing changed).
+  returned: when O(state=present)
+  type: int
+  sample: 2147483648
+plan:
+  description: Counts of segments to transfer and to keep, stale segments to delete, containers to create, and the manifest action.
+  returned: when O(state=present)
+  type: dict
+  sample: {"segments": 20, "to_transfer": 2, "to_keep": 18, "bytes_to_transfer": 2147483648,
+           "stale_to_delete": [], "containers_to_create": [], "manifest": "keep"}
+segments:
+  description: Every segment with its number, name, size, offset, MD5 (when known), action (V(keep) or V(transfer)) and the reason.
+  returned: when O(state=present)
+  type: list
+  elements: dict
+  sample: [{"number": 1, "name": "web01.vhd-00001", "size": 1073741824, "offset": 0,
+            "md5": "0cc175b9c0f1b6a831c399e269772661", "action": "keep", "reason": "same size and MD5"}]
+deleted:
+  description: Objects deleted (or that would be, in check mode), manifest first.
+  returned: when O(state=absent)
+  type: list
+  elements: str
+  sample: ["exports/web01.vhd", "exports/web01.vhd-00001"]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.cloudimages.transfer.plugins.module_utils import _dlo_upload
+from ansible_collections.cloudimages.transfer.plugins.module_utils._auth import connection_argument_spec
+from ansible_collections.cloudimages.transfer.plugins.module_utils._module import run_module, swift_for
+
+
+def main():
+    argument_spec = connection_argument_spec()
+    argument_spec.update(
+        container=dict(type="str", required=True),
+        object=dict(type="str", required=True, aliases=["name"]),
+        src=dict(type="path"),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        segment_size=dict(type="str", default="1GiB"),
+        segment_container=dict(type="str"),
+        segment_prefix=dict(type="str"),
+        concurrency=dict(type="int", default=4),
+        create_container=dict(type="bool", default=True),
+        headers=dict(type="dict", default={}),
+        metadata=dict(type="dict", default={}),
+        stale_segments=dict(type="str", default="delete", choices=["delete", "fail"]),
+        progress_file=dict(type="path"),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           required_if=[("state", "present", ["src"])])
+    run_module(module, lambda: _dlo_upload.run(module.params, swift_for(module.params), module.check_mode))
+
+
+if __name__ == "__main__":
+    main()

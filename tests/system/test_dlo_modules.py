@@ -1,0 +1,157 @@
+"""The DLO modules end to end: interoperability, kill and resume, server-side corruption.
+
+Every assertion is on the object store (raw HTTP) or the local disk, not on what a module said.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import swift_object_file
+
+MiB = 1024 * 1024
+SWIFT_CLI = str(Path(sys.executable).parent / "swift")
+
+
+def random_file(path: Path, size: int) -> str:
+    digest = hashlib.md5()
+    with open(path, "wb") as f:
+        remaining = size
+        while remaining:
+            chunk = os.urandom(min(remaining, 4 * MiB))
+            f.write(chunk)
+            digest.update(chunk)
+            remaining -= len(chunk)
+    return digest.hexdigest()
+
+
+def file_md5(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        while chunk := f.read(4 * MiB):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def swift_cli(producer, region: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([SWIFT_CLI, "--os-auth-token", producer.token,
+                           "--os-storage-url", producer.url("object-store", region), *args],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+def listing(producer, region: str, container: str, prefix: str = "") -> list:
+    with producer.session() as s:
+        resp = s.get(f"{producer.url('object-store', region)}/{container}", params={"format": "json", "prefix": prefix})
+        return resp.json() if resp.status_code == 200 else []
+
+
+def test_upload_reads_back_identically_through_the_swift_cli(run, producer, unique, tmp_path):
+    src = tmp_path / "disk.img"
+    digest = random_file(src, 3 * MiB + 123)
+    result = run("swift_dlo_upload", {"cloud": "localcloud-producer", "container": unique, "object": "disk.img",
+                                      "src": str(src), "segment_size": "1MiB"})
+    assert result["changed"], result["msg"]
+    done = swift_cli(producer, "RegionOne", "download", unique, "disk.img", "-o", "cli.img", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert file_md5(tmp_path / "cli.img") == digest
+
+
+def test_a_swift_cli_dlo_is_verified_and_downloaded(run, producer, unique, tmp_path):
+    src = tmp_path / "cli-made.img"
+    digest = random_file(src, 2 * MiB + 77)
+    done = swift_cli(producer, "RegionTwo", "upload", "--use-dlo", "--segment-size", str(MiB), unique,
+                     "cli-made.img", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    dest = tmp_path / "out.img"
+    for mode in ("segments", "whole"):
+        result = run("swift_dlo_download", {"cloud": "localcloud-producer", "region_name": "RegionTwo",
+                                            "container": unique, "object": "cli-made.img", "dest": str(dest),
+                                            "mode": mode, "force": True})
+        assert not result.get("failed"), result["msg"]
+        assert file_md5(dest) == digest
+        dest.unlink()
+
+
+def test_a_killed_upload_resumes_and_sends_only_what_is_missing(run, producer, unique, tmp_path):
+    src, progress = tmp_path / "big.img", tmp_path / "progress.json"
+    digest = random_file(src, 192 * MiB)
+    args = {"cloud": "localcloud-producer", "container": unique, "object": "big.img", "src": str(src),
+            "segment_size": "8MiB", "concurrency": 2, "progress_file": str(progress)}
+    run.killed_part_way("swift_dlo_upload", args, progress, 0.4)
+    names = [o["name"] for o in listing(producer, "RegionOne", unique)]
+    assert "big.img" not in names  # the manifest comes last, so a killed upload has none
+    kept = len([n for n in names if n.startswith("big.img-")])
+    assert 0 < kept < 24
+    result = run("swift_dlo_upload", args)
+    assert result["changed"] and not result.get("failed"), result["msg"]
+    # at most what was in flight when killed is sent again, on top of what was missing
+    assert result["bytes_sent"] <= (24 - kept + 2) * 8 * MiB
+    assert result["plan"]["to_keep"] >= kept - 2
+    with producer.session() as s:
+        body = s.get(f"{producer.url('object-store', 'RegionOne')}/{unique}/big.img").content
+    assert hashlib.md5(body).hexdigest() == digest
+
+
+def test_a_killed_copy_resumes_and_ends_identical(run, producer, unique, tmp_path):
+    src, progress = tmp_path / "big.img", tmp_path / "progress.json"
+    digest = random_file(src, 192 * MiB)
+    up = run("swift_dlo_upload", {"cloud": "localcloud-producer", "container": unique, "object": "big.img",
+                                  "src": str(src), "segment_size": "8MiB", "concurrency": 2})
+    assert up["changed"], up["msg"]
+    args = {"cloud": "localcloud-producer", "container": unique, "object": "big.img", "concurrency": 2,
+            "target": {"region_name": "RegionTwo"}, "progress_file": str(progress)}
+    run.killed_part_way("swift_dlo_copy", args, progress, 0.4)
+    names = [o["name"] for o in listing(producer, "RegionTwo", unique)]
+    assert "big.img" not in names
+    result = run("swift_dlo_copy", args)
+    assert result["changed"] and not result.get("failed"), result["msg"]
+    assert result["bytes_copied"] < 192 * MiB
+    with producer.session() as s:
+        body = s.get(f"{producer.url('object-store', 'RegionTwo')}/{unique}/big.img").content
+    assert hashlib.md5(body).hexdigest() == digest
+    again = run("swift_dlo_copy", args)
+    assert not again["changed"] and again["bytes_copied"] == 0
+
+
+def test_a_segment_corrupted_on_the_server_is_detected(run, cloud, producer, unique, tmp_path):
+    src = tmp_path / "disk.img"
+    random_file(src, 3 * MiB)
+    run("swift_dlo_upload", {"cloud": "localcloud-producer", "container": unique, "object": "disk.img",
+                             "src": str(src), "segment_size": "1MiB"})
+    data_file = swift_object_file(cloud, "RegionOne", f"AUTH_{producer.project_id}", unique, "disk.img-00002")
+    with open(data_file, "r+b") as f:  # bit rot: one byte flipped on the object server's disk
+        f.seek(4096)
+        byte = f.read(1)
+        f.seek(4096)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    dest = tmp_path / "out.img"
+    down = run("swift_dlo_download", {"cloud": "localcloud-producer", "container": unique, "object": "disk.img",
+                                      "dest": str(dest), "retries": 1})
+    assert down.get("failed") and "disk.img-00002" in down["msg"], down["msg"]
+    assert not dest.exists()  # never a partial or wrong file under the destination name
+    copy = run("swift_dlo_copy", {"cloud": "localcloud-producer", "container": unique, "object": "disk.img",
+                                  "retries": 1, "target": {"region_name": "RegionTwo"}})
+    assert copy.get("failed") and "disk.img-00002" in copy["msg"], copy["msg"]
+    assert "disk.img" not in [o["name"] for o in listing(producer, "RegionTwo", unique)]
+
+
+def test_secrets_stay_out_of_verbose_output(run, cloud, unique, tmp_path):
+    src = tmp_path / "f.img"
+    random_file(src, 1000)
+    password = cloud["passwords"]["producer"]
+    auth = {"auth_url": f"{cloud['keystone']}/v3", "username": "producer", "password": password,
+            "project_name": "producer", "user_domain_name": "Default", "project_domain_name": "Default"}
+    ok = run("swift_dlo_upload", {"auth": auth, "container": unique, "object": "f.img", "src": str(src),
+                                  "segment_size": "1MiB"},
+             verbosity="-vvvv")
+    bad = run("swift_dlo_upload", {"auth": {**auth, "password": password + "-wrong"}, "container": unique,
+                                   "object": "g.img", "src": str(src)}, verbosity="-vvvv")
+    assert ok["changed"], ok["msg"]
+    assert bad.get("failed"), bad["msg"]
+    for result in (ok, bad):
+        assert password not in result["_output"] and password not in str(result)
+    assert "Traceback" not in bad["msg"]
+
