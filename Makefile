@@ -1,5 +1,5 @@
 # The README's commands. Each script installs what it needs (pinned) on first use.
-.PHONY: demo test cloud-start cloud-stop cloud-status
+.PHONY: demo test benchmark cloud-start cloud-stop cloud-status
 
 demo:  ## set up, start the local two-region cloud and run the main job on it
 	bash hacking/demo.sh
@@ -15,3 +15,6 @@ cloud-stop:
 
 cloud-status:
 	python3 tests/localcloud/localcloud.py status
+
+benchmark:  ## a DLO between regions: our modules beside the swift CLI, rclone and raw curl (about 5 minutes)
+	bash hacking/benchmark.sh

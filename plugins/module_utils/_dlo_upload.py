@@ -21,9 +21,9 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_write im
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._swift import SWIFT_MAX_SEGMENT
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import (
-    HashingBody,
     Progress,
     SegmentMismatch,
+    StreamBody,
     file_chunks,
     md5_of_file_range,
     run_parallel,
@@ -112,10 +112,14 @@ def why(plan) -> str:
 
 
 def upload_segment(swift, fd: int, container: str, step, progress, concurrency: int) -> None:
-    """Hash the chunk (the ETag must precede the body), then stream it; the server checks the MD5."""
+    """Hash the chunk (the ETag must precede the body), then stream it; the server checks the MD5.
+
+    A file that changes between the two reads is caught by the server too (422), and the
+    segment is hashed and sent again.
+    """
     def attempt():
         step.md5 = md5_of_file_range(fd, step.offset, step.size)
-        body = HashingBody(file_chunks(fd, step.offset, step.size), step.size, progress)
+        body = StreamBody(file_chunks(fd, step.offset, step.size), step.size, progress)
         progress.segment(step.name, "transferring")
         try:
             resp = swift.put_object(container, step.name, body, length=step.size, etag=step.md5, retry=False,
@@ -124,9 +128,6 @@ def upload_segment(swift, fd: int, container: str, step, progress, concurrency: 
         except BaseException:
             progress.add(-body.sent)
             raise
-        if body.hexdigest() != step.md5:
-            progress.add(-body.sent)
-            raise SegmentMismatch(f"the local file changed while segment {step.name} was read")
         got = resp.headers.get("Etag", "").strip('"')
         if got != step.md5:
             raise SegmentMismatch(f"segment {step.name} was stored with ETag {got}, expected {step.md5}")

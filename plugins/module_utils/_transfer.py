@@ -3,10 +3,11 @@
 #
 # PRIVATE: this module_utils file is internal to cloudimages.transfer; it may change or go
 # away in any release. Do not import it from outside this collection.
-"""The transfer engine: bounded parallelism, per-segment retries, inline MD5, progress.
+"""The transfer engine: bounded parallelism, per-segment retries, streaming bodies, progress.
 
-Bodies stream in 1 MiB chunks, hashed as they pass (each byte read once), so memory is
-about concurrency x a few chunks whatever the object's size. A segment that fails in a
+Bodies stream in 1 MiB chunks (each byte read once), so memory is about concurrency x a
+few chunks whatever the object's size. Every segment PUT carries its MD5 as ETag and the
+server refuses a mismatch; downloads hash inline as the bytes arrive. A segment that fails in a
 retriable way (transport error, 5xx/408/429, an MD5 that does not match, a short read) is
 redone from its start, a bounded number of times, then reported by name.
 """
@@ -48,16 +49,16 @@ def retriable(exc: BaseException, policy: RetryPolicy) -> bool:
     return isinstance(exc, TRANSPORT_ERRORS)
 
 
-class HashingBody:
-    """A request body of known length that hashes (and counts) its chunks as they are sent.
+class StreamBody:
+    """A request body of known length that counts its chunks (for progress) as they are sent.
 
     It has __len__ and __iter__ but no read(): requests then sends Content-Length and the
-    transport writes each 1 MiB chunk as it comes, instead of 8 KiB reads.
+    transport writes each 1 MiB chunk as it comes, instead of 8 KiB reads. It does not hash:
+    every PUT carries its ETag, and the server hashes what it stores and refuses a mismatch.
     """
 
     def __init__(self, chunks, length: int, progress=None):
         self.chunks, self.length, self.progress = chunks, length, progress
-        self.md5 = hashlib.md5()
         self.sent = 0
 
     def __len__(self) -> int:
@@ -67,16 +68,12 @@ class HashingBody:
         for chunk in self.chunks:
             if not chunk:
                 continue
-            self.md5.update(chunk)
             self.sent += len(chunk)
             if self.progress:
                 self.progress.add(len(chunk))
             yield chunk
         if self.sent != self.length:
             raise SegmentMismatch(f"source gave {self.sent} of {self.length} bytes")
-
-    def hexdigest(self) -> str:
-        return self.md5.hexdigest()
 
 
 def response_chunks(resp):

@@ -1,0 +1,337 @@
+"""Benchmark: a DLO from RegionOne to RegionTwo, our modules beside the tools people use now.
+
+    make benchmark            (or: <dev venv>/bin/python benchmarks/dlo_copy.py [--size-gib 2])
+
+Starts its own local cloud (state in benchmarks/output/cloud, Swift's 5 GiB max_file_size so
+the peers are not limited by the test cloud's lowered one), uploads a random file of the
+given size as a DLO of 128 MiB segments in RegionOne, and then, one after the other, moves it
+to RegionTwo with:
+
+  swift_dlo_copy          our module, streamed segment by segment, no local disk
+  ours via disk           swift_dlo_download (segments) + swift_dlo_upload
+  swift CLI via disk      python-swiftclient: swift download + swift upload --use-dlo
+  rclone copy             Debian's rclone, swift -> swift
+  raw baseline            curl GET | curl PUT per segment, same concurrency, then the manifest
+
+Each run starts from an empty target and is verified afterwards (the target's bytes hash to
+the source's). Printed: wall time, MB/s, peak RSS (VmHWM of the process; for the raw
+baseline the largest single curl), and the ratios the issue sets targets for. Then the RSS of
+swift_dlo_copy at twice the size, and a copy killed at about 50 % and rerun. The modules run
+as Ansible runs them (module file, JSON arguments), without ansible-playbook's own start-up.
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import hashlib
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "benchmarks" / "output"
+MiB = 1024 * 1024
+SEGMENT = 128 * MiB
+CONCURRENCY = 4
+PY = sys.executable
+BIN = Path(PY).parent
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+class Cloud:
+    def __init__(self):
+        self.env = {**os.environ, "LOCALCLOUD_DIR": str(OUT / "cloud"),
+                    "LOCALCLOUD_SWIFT_MAX_FILE_SIZE": str(5 * 1024 ** 3 + 2)}
+        # the servers run on the system python3, as the test command runs them (their venvs are cached per Python)
+        self.launcher = [shutil.which("python3") or sys.executable, str(REPO / "tests" / "localcloud" / "localcloud.py")]
+
+    def __enter__(self):
+        subprocess.run(self.launcher + ["start"], env=self.env, check=True)
+        self.doc = json.loads((OUT / "cloud" / "cloud.json").read_text())
+        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": "producer", "domain": {"id": "default"}, "password": self.doc["passwords"]["producer"]}}},
+            "scope": {"project": {"name": "producer", "domain": {"id": "default"}}}}}
+        resp = requests.post(f"{self.doc['keystone']}/v3/auth/tokens", json=body, timeout=30)
+        self.token = resp.headers["X-Subject-Token"]
+        catalog = resp.json()["token"]["catalog"]
+        store = next(s for s in catalog if s["type"] == "object-store")
+        self.swift = {ep["region_id"]: ep["url"] for ep in store["endpoints"] if ep["interface"] == "public"}
+        return self
+
+    def __exit__(self, *exc):
+        subprocess.run(self.launcher + ["stop"], env=self.env, check=False)
+
+    def session(self) -> requests.Session:
+        s = requests.Session()
+        s.headers["X-Auth-Token"] = self.token
+        return s
+
+    def clear(self, region: str, container: str) -> None:
+        done = subprocess.run([str(BIN / "swift"), "--os-auth-token", self.token, "--os-storage-url",
+                               self.swift[region], "delete", container], capture_output=True, text=True)
+        if done.returncode not in (0, 1):
+            raise RuntimeError(done.stderr)
+
+    def md5_of(self, region: str, container: str, name: str) -> str:
+        digest = hashlib.md5()
+        with self.session().get(f"{self.swift[region]}/{container}/{name}", stream=True, timeout=600) as resp:
+            resp.raise_for_status()
+            for chunk in resp.iter_content(4 * MiB):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+
+class PeakRss:
+    """Samples VmHWM (the kernel's peak resident set) of a process every 20 ms while it runs.
+
+    Not getrusage: a child's ru_maxrss counts the pages it shared with this (larger) process
+    between fork and exec.
+    """
+
+    def __init__(self, pid: int):
+        self.pid, self.peak, self.stop = pid, 0, threading.Event()
+        self.thread = threading.Thread(target=self.sample, daemon=True)
+        self.thread.start()
+
+    def sample(self) -> None:
+        while not self.stop.is_set():
+            try:
+                for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        self.peak = max(self.peak, int(line.split()[1]))
+            except OSError:
+                pass
+            time.sleep(0.02)
+
+    def done(self) -> int:
+        self.stop.set()
+        self.thread.join()
+        return self.peak
+
+
+def run_measured(argv: list[str], env: dict | None = None) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS in KiB, stdout."""
+    with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as out:
+        started = time.monotonic()
+        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=err)
+        rss = PeakRss(proc.pid)
+        while proc.poll() is None:  # poll, not wait: the sampler reads /proc until the exit
+            time.sleep(0.01)
+        elapsed = time.monotonic() - started
+        peak = rss.done()
+        if proc.returncode != 0:
+            err.seek(0)
+            raise RuntimeError(f"{argv[0]} failed ({proc.returncode}): {err.read().decode(errors='replace')[-2000:]}")
+        out.seek(0)
+        return elapsed, peak, out.read().decode(errors="replace")
+
+
+def module(name: str, args: dict, cloud: Cloud, workdir: Path) -> tuple[float, int, dict]:
+    path = workdir / f"{name}-args.json"
+    path.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+    env = {**os.environ, "PYTHONPATH": str(workdir / "collections"), "OS_CLIENT_CONFIG_FILE": cloud.doc["clouds_yaml"]}
+    elapsed, rss, out = run_measured([PY, "-m", f"ansible_collections.cloudimages.transfer.plugins.modules.{name}",
+                                      str(path)], env)
+    result = json.loads(out)
+    if result.get("failed"):
+        raise RuntimeError(f"{name}: {result['msg']}")
+    return elapsed, rss, result
+
+
+def make_source(path: Path, size: int) -> str:
+    digest = hashlib.md5()
+    with open(path, "wb") as f:
+        for _ in range(size // (64 * MiB)):
+            block = os.urandom(64 * MiB)
+            f.write(block)
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def raw_baseline(cloud: Cloud, segments: list, src_container: str, dst_container: str) -> tuple[float, int]:
+    """curl GET | curl PUT per segment, CONCURRENCY at a time, then the manifest."""
+    auth = f"X-Auth-Token: {cloud.token}"
+    src, dst = cloud.swift["RegionOne"], cloud.swift["RegionTwo"]
+    peak = 0
+
+    def one(seg: str) -> int:
+        get = subprocess.Popen(["curl", "-sfS", "-H", auth, f"{src}/{src_container}/{seg}"], stdout=subprocess.PIPE)
+        put = subprocess.Popen(["curl", "-sfS", "-o", "/dev/null", "-X", "PUT", "-H", auth, "-T", "-",
+                                f"{dst}/{dst_container}/{seg}"], stdin=get.stdout)
+        get.stdout.close()
+        samplers = [PeakRss(get.pid), PeakRss(put.pid)]
+        while put.poll() is None or get.poll() is None:
+            time.sleep(0.01)
+        if put.returncode or get.returncode:
+            raise RuntimeError(f"curl failed on {seg}")
+        return max(s.done() for s in samplers)
+
+    started = time.monotonic()
+    subprocess.run(["curl", "-sfS", "-X", "PUT", "-H", auth, f"{dst}/{dst_container}"], check=True)
+    with concurrent.futures.ThreadPoolExecutor(CONCURRENCY) as pool:
+        for rss in pool.map(one, segments):
+            peak = max(peak, rss)
+    subprocess.run(["curl", "-sfS", "-X", "PUT", "-H", auth, "-H", f"X-Object-Manifest: {dst_container}/big.img-",
+                    "--data-binary", "", f"{dst}/{dst_container}/big.img"], check=True)
+    return time.monotonic() - started, peak
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size-gib", type=float, default=2.0)
+    size = int(parser.parse_args().size_gib * 1024) * MiB
+    OUT.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="bench-", dir=OUT))
+    (work / "collections" / "ansible_collections" / "cloudimages").mkdir(parents=True)
+    (work / "collections" / "ansible_collections" / "cloudimages" / "transfer").symlink_to(REPO)
+    rclone = shutil.which("rclone")
+    rows = []
+    try:
+        with Cloud() as cloud:
+            source = work / "source.img"
+            log(f"making a {size // MiB} MiB random file")
+            digest = make_source(source, size)
+            base = {"cloud": "localcloud-producer", "region_name": "RegionOne"}
+            t, rss, _ = module("swift_dlo_upload", {**base, "container": "bench", "object": "big.img",
+                                                    "src": str(source), "segment_size": "128MiB",
+                                                    "concurrency": CONCURRENCY}, cloud, work)
+            log(f"source uploaded in {t:.1f} s")
+            rows.append(("swift_dlo_upload (file -> RegionOne)", t, rss))
+            segments = [o["name"] for o in cloud.session().get(
+                f"{cloud.swift['RegionOne']}/bench", params={"format": "json", "prefix": "big.img-"}).json()]
+
+            def verify(container: str, name: str = "big.img") -> None:
+                got = cloud.md5_of("RegionTwo", container, name)
+                if got != digest:
+                    raise RuntimeError(f"{container}/{name} in RegionTwo does not match the source")
+                cloud.clear("RegionTwo", container)
+
+            copy_args = {**base, "container": "bench", "object": "big.img", "concurrency": CONCURRENCY,
+                         "target": {"region_name": "RegionTwo", "container": "copy"}}
+            t, rss, _ = module("swift_dlo_copy", copy_args, cloud, work)
+            verify("copy")
+            rows.append(("swift_dlo_copy", t, rss))
+            log(f"swift_dlo_copy {t:.1f} s")
+
+            dest = work / "via-disk.img"
+            t1, rss1, _ = module("swift_dlo_download", {**base, "container": "bench", "object": "big.img",
+                                                        "dest": str(dest), "concurrency": CONCURRENCY}, cloud, work)
+            t2, rss2, _ = module("swift_dlo_upload", {**base, "region_name": "RegionTwo", "container": "disk",
+                                                      "object": "big.img", "src": str(dest), "segment_size": "128MiB",
+                                                      "concurrency": CONCURRENCY}, cloud, work)
+            dest.unlink()
+            verify("disk")
+            rows.append(("ours via disk (download + upload)", t1 + t2, max(rss1, rss2)))
+            log(f"ours via disk {t1 + t2:.1f} s")
+
+            cli = [str(BIN / "swift"), "--os-auth-token", cloud.token]
+            t1, rss1, _ = run_measured(cli + ["--os-storage-url", cloud.swift["RegionOne"], "download", "bench",
+                                              "big.img", "-o", str(dest)])
+            os.chdir(work)
+            t2, rss2, _ = run_measured(cli + ["--os-storage-url", cloud.swift["RegionTwo"], "upload", "--use-dlo",
+                                              "--segment-size", str(SEGMENT), "--object-name", "big.img", "cli",
+                                              str(dest)])
+            dest.unlink()
+            verify("cli")
+            cloud.clear("RegionTwo", "cli_segments")
+            rows.append(("swift CLI via disk (download + upload --use-dlo)", t1 + t2, max(rss1, rss2)))
+            log(f"swift CLI {t1 + t2:.1f} s")
+
+            if rclone:
+                env = {**os.environ}
+                for remote, region in (("SRC", "RegionOne"), ("DST", "RegionTwo")):
+                    env[f"RCLONE_CONFIG_{remote}_TYPE"] = "swift"
+                    env[f"RCLONE_CONFIG_{remote}_STORAGE_URL"] = cloud.swift[region]
+                    env[f"RCLONE_CONFIG_{remote}_AUTH_TOKEN"] = cloud.token
+                t, rss, _ = run_measured([rclone, "copyto", "SRC:bench/big.img", "DST:rclone/big.img",
+                                          "--transfers", str(CONCURRENCY)], env)
+                verify("rclone")
+                rows.append(("rclone copyto swift -> swift", t, rss))
+                log(f"rclone {t:.1f} s")
+
+            t, rss = raw_baseline(cloud, segments, "bench", "raw")
+            verify("raw")
+            rows.append(("raw baseline (curl | curl per segment)", t, rss))
+            log(f"raw {t:.1f} s")
+
+            # RSS at twice the size: a second DLO made of the same segments twice
+            session = cloud.session()
+            session.put(f"{cloud.swift['RegionOne']}/double")
+            for n, seg in enumerate(segments * 2, 1):
+                session.put(f"{cloud.swift['RegionOne']}/double/big.img-{n:05d}",
+                            headers={"X-Copy-From": f"bench/{seg}", "Content-Length": "0"}).raise_for_status()
+            session.put(f"{cloud.swift['RegionOne']}/double/big.img", data=b"",
+                        headers={"X-Object-Manifest": "double/big.img-"}).raise_for_status()
+            t, rss_double, _ = module("swift_dlo_copy", {**copy_args, "container": "double",
+                                                         "target": {"region_name": "RegionTwo", "container": "dbl"}},
+                                      cloud, work)
+            cloud.clear("RegionTwo", "dbl")
+            log(f"swift_dlo_copy at {2 * size // MiB} MiB: {t:.1f} s, {rss_double // 1024} MiB RSS")
+
+            # killed at ~50 %, then rerun
+            progress = work / "progress.json"
+            kill_args = {**copy_args, "target": {"region_name": "RegionTwo", "container": "killed"},
+                         "progress_file": str(progress)}
+            args_path = work / "kill-args.json"
+            args_path.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": kill_args}))
+            env = {**os.environ, "PYTHONPATH": str(work / "collections"),
+                   "OS_CLIENT_CONFIG_FILE": cloud.doc["clouds_yaml"]}
+            proc = subprocess.Popen([PY, "-m", "ansible_collections.cloudimages.transfer.plugins.modules.swift_dlo_copy",
+                                     str(args_path)], env=env, stdout=subprocess.DEVNULL)
+            done = 0
+            while proc.poll() is None:
+                try:
+                    doc = json.loads(progress.read_text())
+                    done = doc["bytes_done"]
+                except (OSError, ValueError):
+                    pass
+                if done >= size // 2:
+                    proc.send_signal(signal.SIGKILL)
+                    break
+                time.sleep(0.01)
+            proc.wait()
+            _, _, rerun = module("swift_dlo_copy", kill_args, cloud, work)
+            verify("killed")
+            resent = rerun["bytes_copied"] - (size - done)
+            log(f"killed at {done / size:.0%}; rerun copied {rerun['bytes_copied'] // MiB} MiB")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    by_name = {name: (t, rss) for name, t, rss in rows}
+    print(f"\nDLO of {size // MiB} MiB in {size // SEGMENT} segments of 128 MiB, RegionOne -> RegionTwo, "
+          f"concurrency {CONCURRENCY}, {os.cpu_count()} cores\n")
+    print(f"| {'tool':50} | {'wall s':>7} | {'MB/s':>7} | {'peak RSS MiB':>12} |")
+    print(f"|{'-' * 52}|{'-' * 9}|{'-' * 9}|{'-' * 14}|")
+    for name, t, rss in rows:
+        print(f"| {name:50} | {t:7.1f} | {size / t / 1e6:7.1f} | {rss / 1024:12.1f} |")
+    copy_t = by_name["swift_dlo_copy"][0]
+    print("\nratios (targets in brackets):")
+    print(f"  swift_dlo_copy / raw baseline         {copy_t / by_name['raw baseline (curl | curl per segment)'][0]:.2f}  [<= 1.10]")
+    if rclone:
+        print(f"  swift_dlo_copy / rclone               {copy_t / by_name['rclone copyto swift -> swift'][0]:.2f}  [<= 0.90]")
+    cli_t = by_name["swift CLI via disk (download + upload --use-dlo)"][0]
+    print(f"  swift_dlo_copy / swift CLI            {copy_t / cli_t:.2f}  [<= 0.60]")
+    print(f"  ours via disk / swift CLI via disk    {by_name['ours via disk (download + upload)'][0] / cli_t:.2f}  [<= 0.80]")
+    print(f"  swift_dlo_copy peak RSS {by_name['swift_dlo_copy'][1] / 1024:.0f} MiB at {size // MiB} MiB, "
+          f"{rss_double / 1024:.0f} MiB at {2 * size // MiB} MiB  [<= 100, flat]")
+    print(f"  killed at {done / size:.0%}: the rerun re-sent {max(resent, 0) / MiB:.0f} MiB beyond what was missing "
+          f"[<= concurrency x segment = {CONCURRENCY * SEGMENT // MiB} MiB]")
+    return 0
+
+
+if __name__ == "__main__":
+    resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
+    sys.exit(main())
