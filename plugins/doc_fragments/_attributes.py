@@ -19,3 +19,18 @@ attributes:
     membership:
       - cloudimages.transfer.cloudimages
 """
+
+    # For modules that only read.
+    INFO_MODULE = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+    details: This action does not modify state.
+  diff_mode:
+    support: N/A
+    details: This action does not modify state.
+  idempotent:
+    support: full
+    description: It only reads.
+"""

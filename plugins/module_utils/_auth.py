@@ -206,6 +206,11 @@ class Connection:
                 f"regions with one: {', '.join(self.regions(service_type)) or 'none'}")
         return url.rstrip("/")
 
+    def project_id(self) -> str:
+        """The id of the project the token is scoped to."""
+        self.token()
+        return self.plugin.get_access(self.keystone).project_id
+
     def regions(self, service_type: str) -> list[str]:
         catalog = self.plugin.get_access(self.keystone).service_catalog
         found = catalog.get_endpoints(service_type=service_type).get(service_type, [])

@@ -11,12 +11,14 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.cloudimages.transfer.plugins.module_utils._auth import (
+    CONNECTION_KEYS,
     Connection,
     ConnectionOptions,
     connection_argument_spec,
     missing_libraries,
 )
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError, scrub
+from ansible_collections.cloudimages.transfer.plugins.module_utils._glance import Glance
 from ansible_collections.cloudimages.transfer.plugins.module_utils._swift import Swift
 
 RESERVED = {"changed", "failed", "msg", "skipped", "invocation"}
@@ -24,6 +26,22 @@ RESERVED = {"changed", "failed", "msg", "skipped", "invocation"}
 
 def swift_for(params: dict, fallback: dict | None = None) -> Swift:
     return Swift(Connection(ConnectionOptions.from_params(params, fallback)))
+
+
+def glance_for(params: dict, fallback: dict | None = None) -> Glance:
+    return Glance(Connection(ConnectionOptions.from_params(params, fallback)))
+
+
+def inherited_connection(params: dict, other: dict) -> dict:
+    """The module's connection settings as defaults for another side (``target``, ``copy_from``).
+
+    When the other side names its own cloud, the module's credentials are not lent to it.
+    """
+    inherited = {key: params[key] for key in CONNECTION_KEYS}
+    if other.get("cloud") and not other.get("auth"):
+        for key in ("auth", "auth_type"):
+            inherited.pop(key)
+    return inherited
 
 
 def target_argument_spec(extra: dict) -> dict:

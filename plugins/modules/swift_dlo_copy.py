@@ -198,11 +198,9 @@ segments:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cloudimages.transfer.plugins.module_utils import _dlo_copy
-from ansible_collections.cloudimages.transfer.plugins.module_utils._auth import (
-    CONNECTION_KEYS,
-    connection_argument_spec,
-)
+from ansible_collections.cloudimages.transfer.plugins.module_utils._auth import connection_argument_spec
 from ansible_collections.cloudimages.transfer.plugins.module_utils._module import (
+    inherited_connection,
     run_module,
     swift_for,
     target_argument_spec,
@@ -229,13 +227,8 @@ def main():
 
     def job():
         params = module.params
-        source = swift_for(params)
-        inherited = {key: params[key] for key in CONNECTION_KEYS}
-        if params["target"].get("cloud") and not params["target"].get("auth"):
-            for key in ("auth", "auth_type"):  # another cloud: do not lend it the source's credentials
-                inherited.pop(key)
-        target = swift_for(params["target"], inherited)
-        return _dlo_copy.run(params, source, target, module.check_mode)
+        target = swift_for(params["target"], inherited_connection(params, params["target"]))
+        return _dlo_copy.run(params, swift_for(params), target, module.check_mode)
 
     run_module(module, job)
 

@@ -1,0 +1,119 @@
+# Copyright: cloudimages.transfer contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# PRIVATE: this module_utils file is internal to cloudimages.transfer; it may change or go
+# away in any release. Do not import it from outside this collection.
+"""The Images v2 API calls the collection makes (upstream Glance and the vendors' Cloud Images).
+
+Lists are always filtered on the server (``?key=value``) and followed through every
+``next`` link; nothing is found by scanning all images on the client.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import quote, urljoin
+
+from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
+from ansible_collections.cloudimages.transfer.plugins.module_utils._http import HttpError
+
+PATCH_TYPE = "application/openstack-images-v2.1-json-patch"
+UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+PAGE = 200
+
+
+class Glance:
+    """One Images v2 endpoint (one region of one identity)."""
+
+    def __init__(self, connection):
+        self.conn = connection
+        self.http = connection.http
+        self.region = connection.region or "(default region)"
+        # a catalog may list the root or a versioned URL (the vendors' .../v2)
+        self.url = re.sub(r"/v2(\.\d+)?$", "", connection.endpoint("image"))
+
+    def where(self, image_id: str) -> str:
+        return f"image {image_id} in region {self.region}"
+
+    def _call(self, method: str, path: str, what: str, ok=(200,), **kwargs):
+        try:
+            return self.http.request(method, f"{self.url}{path}", what, ok=ok, **kwargs)
+        except HttpError as exc:
+            if exc.status == 403:
+                raise HttpError(f"{exc.msg} (the credentials' project may not do this in region {self.region})",
+                                403) from None
+            raise
+
+    def get_image(self, image_id: str) -> dict | None:
+        resp = self._call("GET", f"/v2/images/{quote(image_id, safe='')}", f"read {self.where(image_id)}",
+                          ok=(200, 404))
+        return None if resp.status_code == 404 else resp.json()
+
+    def list_images(self, filters: dict | None = None) -> list:
+        """Every image matching the server-side filters, following ``next`` to the last page."""
+        params = {"limit": str(PAGE)}
+        for key, value in (filters or {}).items():
+            if value is not None:  # a list repeats the key (?tag=a&tag=b: images with both)
+                params[key] = [str(v) for v in value] if isinstance(value, list) else str(value)
+        url, found, seen = f"{self.url}/v2/images", [], set()
+        while url:
+            resp = self.http.request("GET", url, f"list images in region {self.region}", params=params, ok=(200,))
+            doc = resp.json()
+            found.extend(doc.get("images", []))
+            nxt = doc.get("next")
+            if not nxt or nxt in seen:
+                break
+            seen.add(nxt)
+            url, params = urljoin(self.url + "/", nxt.lstrip("/")), None
+        return found
+
+    def find_image(self, image: str | None = None, filters: dict | None = None) -> dict:
+        """The one image named by id, by name, or by filters; zero or several is an error."""
+        if image and UUID.match(image):
+            found = self.get_image(image)
+            if found is not None:
+                return found
+        query = dict(filters or {})
+        if image:
+            query["name"] = image
+        if not query:
+            raise TransferError("Name the image: give image (an id or a name) or filters")
+        matches = self.list_images(query)
+        described = ", ".join(f"{k}={v}" for k, v in query.items())
+        if not matches:
+            raise TransferError(f"No image matches {described} in region {self.region}", image_not_found=True)
+        if len(matches) > 1:
+            ids = ", ".join(i["id"] for i in matches[:5])
+            raise TransferError(f"{len(matches)} images match {described} in region {self.region} ({ids}); "
+                                "give an id or narrow the filters", matches=[i["id"] for i in matches])
+        return matches[0]
+
+    def patch_image(self, image_id: str, ops: list) -> dict:
+        resp = self._call("PATCH", f"/v2/images/{image_id}", f"update {self.where(image_id)}",
+                          headers={"Content-Type": PATCH_TYPE}, body=json.dumps(ops).encode())
+        return resp.json()
+
+    def members(self, image_id: str) -> list:
+        resp = self._call("GET", f"/v2/images/{image_id}/members", f"list the members of {self.where(image_id)}")
+        return resp.json().get("members", [])
+
+    def add_member(self, image_id: str, member: str) -> dict:
+        return self._call("POST", f"/v2/images/{image_id}/members", f"share {self.where(image_id)} with {member}",
+                          headers={"Content-Type": "application/json"},
+                          body=json.dumps({"member": member}).encode()).json()
+
+    def remove_member(self, image_id: str, member: str) -> None:
+        self._call("DELETE", f"/v2/images/{image_id}/members/{quote(member, safe='')}",
+                   f"unshare {self.where(image_id)} from {member}", ok=(204, 404))
+
+    def set_member_status(self, image_id: str, member: str, status: str) -> dict:
+        return self._call("PUT", f"/v2/images/{image_id}/members/{quote(member, safe='')}",
+                          f"set the membership of {member} in {self.where(image_id)} to {status}",
+                          headers={"Content-Type": "application/json"},
+                          body=json.dumps({"status": status}).encode()).json()
+
+    def get_member(self, image_id: str, member: str) -> dict | None:
+        resp = self._call("GET", f"/v2/images/{image_id}/members/{quote(member, safe='')}",
+                          f"read the membership of {member} in {self.where(image_id)}", ok=(200, 404))
+        return None if resp.status_code == 404 else resp.json()

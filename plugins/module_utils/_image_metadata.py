@@ -1,0 +1,125 @@
+# Copyright: cloudimages.transfer contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# PRIVATE: this module_utils file is internal to cloudimages.transfer; it may change or go
+# away in any release. Do not import it from outside this collection.
+"""image_metadata: desired properties and attributes of an image, as one JSON patch.
+
+The patch is the plan: check mode returns it, diff shows before and after, and ``changed``
+is whether it is empty.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
+
+# Image attributes Glance itself defines; everything else on an image is a custom property.
+BASE_ATTRIBUTES = frozenset({
+    "id", "name", "status", "visibility", "protected", "checksum", "os_hash_algo", "os_hash_value", "owner",
+    "size", "virtual_size", "min_ram", "min_disk", "created_at", "updated_at", "tags", "self", "file", "schema",
+    "disk_format", "container_format", "locations", "direct_url", "stores", "os_hidden",
+})
+# Never written by this module, whether asked for or copied: read-only or reserved keys.
+DENY_KEYS = frozenset({"checksum", "size", "virtual_size", "status", "owner", "id", "created_at", "updated_at",
+                       "file", "schema", "self", "locations", "direct_url", "stores"})
+DENY_PREFIXES = ("os_glance_", "os_hash_")
+SETTABLE_ATTRIBUTES = ("name", "min_disk", "min_ram", "visibility", "protected")
+
+
+def denied(key: str) -> bool:
+    return key in DENY_KEYS or key.startswith(DENY_PREFIXES)
+
+
+def pointer(key: str) -> str:
+    """A JSON pointer for a top-level key (RFC 6901 escaping)."""
+    return "/" + key.replace("~", "~0").replace("/", "~1")
+
+
+def custom_properties(image: dict) -> dict:
+    return {k: v for k, v in image.items() if k not in BASE_ATTRIBUTES and not denied(k)}
+
+
+def selected(properties: dict, include: list | None, exclude: list | None) -> dict:
+    """Properties whose key starts with an include prefix (all when none) and no exclude prefix."""
+    return {k: v for k, v in properties.items()
+            if (not include or k.startswith(tuple(include))) and not (exclude and k.startswith(tuple(exclude)))}
+
+
+def plan_patch(image: dict, properties: dict, absent: list, purge: bool, attributes: dict,
+               tags: list | None, purge_tags: bool) -> list:
+    """The JSON-patch operations that make the image as wanted; [] when it already is."""
+    for key in list(properties) + list(absent):
+        if denied(key) or key in BASE_ATTRIBUTES:
+            raise TransferError(f"Property {key!r} is reserved or read-only (or an image attribute with its own "
+                                "option); it cannot be set as a custom property")
+    ops = []
+    for key in sorted(properties):
+        value = str(properties[key]) if not isinstance(properties[key], str) else properties[key]
+        if key not in image:
+            ops.append({"op": "add", "path": pointer(key), "value": value})
+        elif image[key] != value:
+            ops.append({"op": "replace", "path": pointer(key), "value": value})
+    removable = set(absent)
+    if purge:
+        removable |= set(custom_properties(image)) - set(properties)
+    for key in sorted(removable):
+        if key in image and key not in properties:
+            ops.append({"op": "remove", "path": pointer(key)})
+    for key in SETTABLE_ATTRIBUTES:
+        value = attributes.get(key)
+        if value is not None and image.get(key) != value:
+            ops.append({"op": "replace", "path": pointer(key), "value": value})
+    if tags is not None:
+        current = list(image.get("tags") or [])
+        wanted = sorted(set(tags) if purge_tags else set(current) | set(tags))
+        if sorted(current) != wanted:
+            ops.append({"op": "replace", "path": "/tags", "value": wanted})
+    return ops
+
+
+def apply_ops(image: dict, ops: list) -> dict:
+    """The image as it will be after the patch (for check mode's diff)."""
+    after = dict(image)
+    for op in ops:
+        key = op["path"][1:].replace("~1", "/").replace("~0", "~")
+        if op["op"] == "remove":
+            after.pop(key, None)
+        else:
+            after[key] = op["value"]
+    return after
+
+
+def view(image: dict) -> dict:
+    """What the diff shows: custom properties and the settable attributes and tags."""
+    shown = {k: image.get(k) for k in SETTABLE_ATTRIBUTES}
+    shown["tags"] = sorted(image.get("tags") or [])
+    shown["properties"] = dict(sorted(custom_properties(image).items()))
+    return shown
+
+
+def run(params: dict, glance, source_glance, check_mode: bool) -> dict:
+    image = glance.find_image(params.get("image"), params.get("filters"))
+    properties = {}
+    copy = params.get("copy_from")
+    if copy:
+        source = source_glance.find_image(copy.get("image"), copy.get("filters"))
+        properties.update(selected(custom_properties(source), copy.get("include"), copy.get("exclude")))
+    properties.update(params.get("properties") or {})
+    absent = params.get("absent_properties") or []
+    clash = sorted(set(absent) & set(properties))
+    if clash:
+        raise TransferError(f"Properties {', '.join(clash)} are both wanted and listed in absent_properties")
+    ops = plan_patch(image, properties, absent, params.get("purge"), params, params.get("tags"),
+                     params.get("purge_tags"))
+    where = glance.where(image["id"])
+    result = {"changed": bool(ops), "patch": ops, "image": image,
+              "diff": {"before": view(image), "after": view(apply_ops(image, ops))}}
+    if not ops:
+        result["msg"] = f"{where} already has the wanted properties; nothing to do"
+    elif check_mode:
+        result["msg"] = f"would apply {len(ops)} patch operations to {where}"
+        result["image"] = apply_ops(image, ops)
+    else:
+        result["image"] = glance.patch_image(image["id"], ops)
+        result["msg"] = f"applied {len(ops)} patch operations to {where}"
+    return result
