@@ -28,6 +28,22 @@ def swift_for(params: dict, fallback: dict | None = None) -> Swift:
     return Swift(Connection(ConnectionOptions.from_params(params, fallback)))
 
 
+def connect(params: dict, need_swift: bool = True) -> tuple:
+    """(Glance, Swift) of one region, sharing one connection (one login)."""
+    connection = Connection(ConnectionOptions.from_params(params))
+    return Glance(connection), Swift(connection) if need_swift else None
+
+
+def waiting_argument_spec() -> dict:
+    """Options of the modules that wait on asynchronous work (doc_fragments/_waiting.py)."""
+    return dict(
+        poll_interval=dict(type="float", default=30),
+        wait_timeout=dict(type="int", default=21600),
+        task_retries=dict(type="int", default=2),
+        max_size=dict(type="int"),
+    )
+
+
 def glance_for(params: dict, fallback: dict | None = None) -> Glance:
     return Glance(Connection(ConnectionOptions.from_params(params, fallback)))
 

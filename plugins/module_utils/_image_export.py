@@ -1,0 +1,194 @@
+# Copyright: cloudimages.transfer contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# PRIVATE: this module_utils file is internal to cloudimages.transfer; it may change or go
+# away in any release. Do not import it from outside this collection.
+"""image_export: an image into its region's object store as a DLO, by task or by stream.
+
+``task``: the vendors' export task (``<container>/<image_id>.vhd`` plus ``-00001``...
+segments). ``stream``: for clouds without one, GET /v2/images/{id}/file read once and cut
+into segments; each segment's stored ETag is compared with the MD5 computed on the way (the
+digest cannot precede bytes that are still arriving), and the whole with the image's
+checksum and os_hash_value before the manifest is written. Either way the result is checked
+(a consistent DLO of the image's size) and stamped on its manifest with the source image's
+id and checksum, which is what makes a rerun find a finished export and change nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import (
+    chunk_layout,
+    default_prefix,
+    dlo_problems,
+    etag_of_etags,
+    read_dlo,
+    segment_name,
+    segments_from_listing,
+    unquote_etag,
+)
+from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_upload import check_segment_size, parse_size
+from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_write import manifest_value
+from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
+from ansible_collections.cloudimages.transfer.plugins.module_utils._http import COPY_CHUNK
+from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import Poller, TasksApi
+from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import SegmentMismatch, StreamBody
+
+META_IMAGE = "X-Object-Meta-Cloudimages-Source-Image"
+META_CHECKSUM = "X-Object-Meta-Cloudimages-Source-Checksum"
+
+
+def check_container_name(name: str) -> None:
+    if not name or "/" in name or len(name) > 256:
+        raise TransferError(f"Container name {name!r} is not valid: 1 to 256 characters, no '/'")
+
+
+def preflight(image: dict, where: str, max_size: int | None) -> None:
+    if image.get("status") != "active":
+        raise TransferError(f"{where} is {image.get('status')}, not active; only active images can be exported",
+                            image_status=image.get("status"))
+    if max_size is not None and (image.get("size") or 0) > max_size:
+        raise TransferError(f"{where} is {image.get('size')} bytes, over max_size {max_size}")
+
+
+def finished(swift, container: str, name: str, image: dict):
+    """The existing export at container/name if it is complete and stamped for this image, else None."""
+    dlo = read_dlo(swift, container, name)
+    if dlo is None:
+        return None
+    stamped = dlo.headers.get(META_IMAGE.lower()) == image["id"] and \
+        dlo.headers.get(META_CHECKSUM.lower()) == (image.get("checksum") or "")
+    return dlo if stamped and not dlo_problems(dlo) and dlo.size == image.get("size") else None
+
+
+def run(params: dict, glance, swift, check_mode: bool) -> dict:
+    image = glance.find_image(params.get("image"), params.get("filters"))
+    where = glance.where(image["id"])
+    container = params["container"]
+    check_container_name(container)
+    preflight(image, where, params.get("max_size"))
+    vendor_name = f"{image['id']}.vhd"
+    name = params.get("object") or vendor_name
+    location = f"{container}/{name}"
+    result = {"image_id": image["id"], "export_location": location, "region": glance.region,
+              "size": image.get("size"), "checksum": image.get("checksum")}
+    done = finished(swift, container, name, image)
+    if done is not None:
+        return {**result, "changed": False, "method": "none", "verification": verification(done, image),
+                "msg": f"{location} in region {swift.region} already holds a verified export of {where}; "
+                       "nothing to do"}
+    method = params["method"]
+    if method == "auto":
+        method = "task" if TasksApi(glance).available() else "stream"
+    if method == "task" and name != vendor_name:
+        raise TransferError(f"method task always writes {vendor_name}; leave object unset or use method stream")
+    creates = swift.head_container(container) is None
+    if creates and not params["create_container"]:
+        raise TransferError(f"Container {container} does not exist in region {swift.region} "
+                            "and create_container is false", missing=container)
+    result.update(changed=True, method=method, diff={"before": {}, "after": {"export_location": location}})
+    if check_mode:
+        result["msg"] = (f"would export {where} to {location} with method {method}"
+                         + (f" (creating container {container})" if creates else ""))
+        return result
+    if creates:
+        swift.put_container(container)
+    if method == "task":
+        poller = Poller(params["poll_interval"], params["wait_timeout"])
+        task = TasksApi(glance).run(
+            "export", {"image_uuid": image["id"], "receiving_swift_container": container}, poller,
+            params["task_retries"],
+            matches=lambda given: given.get("image_uuid") == image["id"]
+            and given.get("receiving_swift_container") == container)
+        reported = (task.get("result") or {}).get("export_location")
+        if reported != location:
+            raise TransferError(f"The export task {task['id']} reports {reported}, expected {location}")
+        result["task"] = task
+    else:
+        stream_export(params, glance, swift, image, container, name)
+    dlo = read_dlo(swift, container, name)
+    problems = dlo_problems(dlo) if dlo else ["no manifest"]
+    if dlo and dlo.size != image.get("size") and image.get("disk_format") == "vhd":
+        problems.append(f"{dlo.size} bytes where the image has {image.get('size')}")
+    if problems:
+        raise TransferError(f"The export of {where} at {location} does not verify: {'; '.join(problems)}")
+    stamp(swift, dlo, image)
+    result["verification"] = verification(dlo, image)
+    result["bytes"] = dlo.size
+    result["msg"] = f"exported {where} to {location} ({dlo.size} bytes, method {method}); verified"
+    return result
+
+
+def verification(dlo, image: dict) -> dict:
+    return {"segments": len(dlo.segments), "size": dlo.size, "etag": dlo.etag,
+            "consistent": not dlo_problems(dlo), "source_checksum": image.get("checksum")}
+
+
+def stamp(swift, dlo, image: dict) -> None:
+    """Mark the manifest as this image's finished export (keeping the manifest header)."""
+    headers = {k: v for k, v in dlo.headers.items() if k.startswith("x-object-meta-")}
+    headers.update({"X-Object-Manifest": manifest_value(dlo.segment_container, dlo.prefix),
+                    META_IMAGE: image["id"], META_CHECKSUM: image.get("checksum") or ""})
+    swift.post_object(dlo.container, dlo.name, headers)
+
+
+def stream_export(params: dict, glance, swift, image: dict, container: str, name: str) -> None:
+    """One GET of the image, cut into segments; the manifest only after the whole is verified."""
+    segment_size = parse_size(params["segment_size"])
+    check_segment_size(swift, segment_size)
+    prefix = default_prefix(name)
+    layout = chunk_layout(image.get("size") or 0, segment_size)
+    names = [segment_name(prefix, n) for n in range(1, len(layout) + 1)]
+    for old in segments_from_listing(swift.list_objects(container, prefix)):
+        if old.name not in names:
+            swift.delete_object(container, old.name)
+    whole_md5 = hashlib.md5()
+    algo = image.get("os_hash_algo")
+    whole_hash = hashlib.new(algo) if algo in hashlib.algorithms_available else None
+    resp = glance.http.request("GET", f"{glance.url}/v2/images/{image['id']}/file",
+                               f"download {glance.where(image['id'])}", stream=True, ok=(200,))
+    etags = []
+    try:
+        source = resp.raw.stream(COPY_CHUNK, decode_content=False)
+        carry = b""
+        for seg_name, (offset, size) in zip(names, layout):
+            seg_md5 = hashlib.md5()
+
+            def chunks(size=size, seg_md5=seg_md5):
+                nonlocal carry
+                left = size
+                while left:
+                    piece = carry or next(source, b"")
+                    carry = b""
+                    if not piece:
+                        return
+                    piece, carry = piece[:left], piece[left:]
+                    seg_md5.update(piece)
+                    whole_md5.update(piece)
+                    if whole_hash is not None:
+                        whole_hash.update(piece)
+                    left -= len(piece)
+                    yield piece
+
+            put = swift.put_object(container, seg_name, StreamBody(chunks(), size), length=size, retry=False,
+                                   headers={"Content-Type": "application/octet-stream"},
+                                   what=f"write segment {seg_name} of the export of {glance.where(image['id'])}")
+            stored = unquote_etag(put.headers.get("Etag"))
+            if stored != seg_md5.hexdigest():
+                raise SegmentMismatch(f"segment {seg_name} was stored with ETag {stored}; "
+                                      f"the bytes sent hash to {seg_md5.hexdigest()}")
+            etags.append(stored)
+    finally:
+        resp.close()
+    if image.get("checksum") and whole_md5.hexdigest() != image["checksum"]:
+        raise TransferError(f"{glance.where(image['id'])} streamed with MD5 {whole_md5.hexdigest()}; "
+                            f"its checksum is {image['checksum']}; no manifest written")
+    if whole_hash is not None and image.get("os_hash_value") and whole_hash.hexdigest() != image["os_hash_value"]:
+        raise TransferError(f"{glance.where(image['id'])} streamed with another {algo} than its os_hash_value; "
+                            "no manifest written")
+    swift.put_object(container, name, b"", length=0, headers={"X-Object-Manifest": manifest_value(container, prefix)},
+                     what=f"write the manifest {swift.where(container, name)}")
+    head = {k.lower(): v for k, v in (swift.head_object(container, name) or {}).items()}
+    if etags and unquote_etag(head.get("etag")) != etag_of_etags(etags):
+        raise TransferError(f"The manifest {swift.where(container, name)} does not read back as the segments written")

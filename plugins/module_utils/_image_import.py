@@ -1,0 +1,238 @@
+# Copyright: cloudimages.transfer contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# PRIVATE: this module_utils file is internal to cloudimages.transfer; it may change or go
+# away in any release. Do not import it from outside this collection.
+"""image_import: a new image in a region, from an object of its object store or another region's image.
+
+Methods: ``task`` (the vendors' import task), ``upload`` (a queued image, the object streamed
+into PUT /file), ``web-download`` (Glance fetches a Swift TempURL of the object),
+``glance-download`` (Glance copies the image from another region of the same Keystone; no
+object store at all). ``auto`` asks the target what it offers and takes the cheapest.
+
+The idempotency key is the set of properties the module stamps on the new image (the
+source's region, image id and checksum, and any ``properties`` given); a server-side filter
+on them finds what an earlier run made, so a rerun never makes a second image: it returns a
+finished one, waits on one still importing, or feeds data to one left queued.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from urllib.parse import quote, urlsplit
+
+from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError, register_secret
+from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import Poller, TasksApi
+from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import StreamBody, response_chunks
+
+STAMPS = {"source_region": "cloudimages_source_region", "source_image_id": "cloudimages_source_image",
+          "source_checksum": "cloudimages_source_checksum"}
+TEMPURL_SECONDS = 6 * 3600
+
+try:
+    from swiftclient.utils import generate_temp_url
+except ImportError:
+    generate_temp_url = None
+
+
+def stamps(params: dict) -> dict:
+    found = {prop: str(params[opt]) for opt, prop in STAMPS.items() if params.get(opt)}
+    found.update({k: str(v) for k, v in (params.get("properties") or {}).items()})
+    return found
+
+
+def offered(glance) -> set:
+    resp = glance.http.request("GET", f"{glance.url}/v2/info/import", "read the import methods",
+                               ok=(200, 401, 403, 404))
+    if resp.status_code != 200:
+        return set()
+    return set(resp.json().get("import-methods", {}).get("value", []))
+
+
+def choose(params: dict, glance) -> str:
+    """With an object in the target's store: task, then web-download, then upload; without: glance-download."""
+    methods = offered(glance)
+    if not params.get("object"):
+        if params.get("source_image_id") and params.get("source_region") and "glance-download" in methods:
+            return "glance-download"
+        raise TransferError("No method fits: glance-download needs source_image_id and source_region and must be "
+                            "offered by the target; every other method needs container and object")
+    if TasksApi(glance).available():
+        return "task"
+    if "web-download" in methods and generate_temp_url is not None:
+        return "web-download"
+    return "upload"
+
+
+def run(params: dict, glance, swift, source_glance, check_mode: bool) -> dict:
+    keys = stamps(params)
+    if not keys:
+        raise TransferError("Give source_image_id (with source_region) or properties: they are the key a rerun "
+                            "finds the imported image by")
+    poller = Poller(params["poll_interval"], params["wait_timeout"])
+    existing = [i for i in glance.list_images(keys) if i.get("status") not in ("killed", "deleted")]
+    if len(existing) > 1:
+        raise TransferError(f"{len(existing)} images in region {glance.region} carry {keys}; resolve the duplicates "
+                            f"({', '.join(i['id'] for i in existing[:5])})")
+    image = existing[0] if existing else None
+    if image and image["status"] == "active":
+        verify(params, image, expected_size(params, swift, source_glance))
+        return {"changed": False, "image": image, "image_id": image["id"], "method": "none",
+                "region": glance.region, "verification": verification(params, image),
+                "msg": f"{glance.where(image['id'])} already holds this import (active, verified); nothing to do"}
+    size = expected_size(params, swift, source_glance)
+    if params.get("max_size") is not None and size > params["max_size"]:
+        raise TransferError(f"The source is {size} bytes, over max_size {params['max_size']}; nothing was imported")
+    method = params["method"] if params["method"] != "auto" else choose(params, glance)
+    result = {"changed": True, "method": method, "region": glance.region, "bytes": size,
+              "diff": {"before": {}, "after": {"name": params["name"], **keys}}}
+    if check_mode:
+        action = f"resume the import of {glance.where(image['id'])}" if image else f"create image {params['name']!r}"
+        result["msg"] = f"would {action} in region {glance.region} with method {method} ({size} bytes)"
+        return result
+    if image and image["status"] in ("importing", "saving"):
+        image = wait_active(glance, image["id"], poller)
+    elif method == "task":
+        image = import_task(params, glance, keys, poller, image)
+    else:
+        if image is None:
+            image = create(glance, params, keys)
+        if method == "upload":
+            upload(glance, swift, params, image, size)
+        elif method == "web-download":
+            web_download(glance, swift, params, image)
+        elif method == "glance-download":
+            glance_download(glance, params, image)
+        else:
+            raise TransferError(f"Unknown method {method}")
+        image = wait_active(glance, image["id"], poller)
+    verify(params, image, size)
+    result.update(image=image, image_id=image["id"], verification=verification(params, image),
+                  msg=f"imported {glance.where(image['id'])} with method {method} ({image.get('size')} bytes); verified")
+    return result
+
+
+def expected_size(params: dict, swift, source_glance) -> int:
+    if params.get("object"):
+        headers = swift.head_object(params["container"], params["object"])
+        if headers is None:
+            raise TransferError(f"Source object {swift.where(params['container'], params['object'])} does not exist",
+                                missing=f"{params['container']}/{params['object']}")
+        return int({k.lower(): v for k, v in headers.items()}.get("content-length", 0))
+    if source_glance is None:
+        raise TransferError("Give container and object, or source_image_id and source_region")
+    source = source_glance.get_image(params["source_image_id"])
+    if source is None or source.get("status") != "active":
+        raise TransferError(f"Source {source_glance.where(params['source_image_id'])} "
+                            f"{'does not exist' if source is None else 'is ' + source.get('status') + ', not active'}")
+    return source.get("size") or 0
+
+
+def create(glance, params: dict, keys: dict) -> dict:
+    body = {"name": params["name"], "disk_format": params["disk_format"],
+            "container_format": params["container_format"], **keys}
+    return glance.http.request("POST", f"{glance.url}/v2/images", f"create image {params['name']!r} in region "
+                               f"{glance.region}", headers={"Content-Type": "application/json"},
+                               body=json.dumps(body).encode(), ok=(201,)).json()
+
+
+def upload(glance, swift, params: dict, image: dict, size: int) -> None:
+    resp = swift.get_object(params["container"], params["object"])
+    try:
+        glance.http.request("PUT", f"{glance.url}/v2/images/{image['id']}/file",
+                            f"upload data into {glance.where(image['id'])}", retry=False,
+                            headers={"Content-Type": "application/octet-stream"},
+                            body=StreamBody(response_chunks(resp), size), ok=(204,))
+    finally:
+        resp.close()
+
+
+def tempurl(swift, container: str, name: str) -> str:
+    """A GET TempURL of the object, with the account's key (set only when the account has none)."""
+    headers = {k.lower(): v for k, v in swift.http.request("HEAD", swift.url, f"read the account in region "
+                                                           f"{swift.region}", ok=(200, 204)).headers.items()}
+    key = headers.get("x-account-meta-temp-url-key")
+    if not key:
+        key = secrets.token_hex(20)
+        swift.http.request("POST", swift.url, f"set a TempURL key on the account in region {swift.region}",
+                           headers={"X-Account-Meta-Temp-URL-Key": key}, ok=(204,))
+    url = urlsplit(swift.url)
+    path = f"{url.path}/{quote(container, safe='')}/{quote(name, safe='/')}"
+    register_secret(key)
+    signed = generate_temp_url(path, TEMPURL_SECONDS, key, "GET")
+    full = f"{url.scheme}://{url.netloc}{signed}"
+    register_secret(full.split("temp_url_sig=")[-1])
+    return full
+
+
+def web_download(glance, swift, params: dict, image: dict) -> None:
+    if generate_temp_url is None:
+        raise TransferError("method web-download needs python-swiftclient on the host that runs the module")
+    body = {"method": {"name": "web-download", "uri": tempurl(swift, params["container"], params["object"])}}
+    start_import(glance, image, body)
+
+
+def glance_download(glance, params: dict, image: dict) -> None:
+    body = {"method": {"name": "glance-download", "glance_image_id": params["source_image_id"],
+                       "glance_region": params["source_region"],
+                       "glance_service_interface": params.get("interface") or "public"}}
+    start_import(glance, image, body)
+
+
+def start_import(glance, image: dict, body: dict) -> None:
+    glance.http.request("POST", f"{glance.url}/v2/images/{image['id']}/import",
+                        f"start the {body['method']['name']} import of {glance.where(image['id'])}",
+                        headers={"Content-Type": "application/json"}, body=json.dumps(body).encode(), ok=(202,))
+
+
+def import_task(params: dict, glance, keys: dict, poller, image) -> dict:
+    """The vendor task makes the image itself; the stamps go on afterwards (its input takes a name only)."""
+    if image is not None:  # stamped by an earlier run whose task failed after creating it
+        return wait_active(glance, image["id"], poller)
+    source = f"{params['container']}/{params['object']}"
+    task = TasksApi(glance).run(
+        "import", {"import_from": source, "import_from_format": params["disk_format"],
+                   "image_properties": {"name": params["name"]}},
+        poller, params["task_retries"],
+        matches=lambda given: given.get("import_from") == source
+        and (given.get("image_properties") or {}).get("name") == params["name"])
+    image_id = (task.get("result") or {}).get("image_id")
+    if not image_id:
+        raise TransferError(f"The import task {task['id']} succeeded without an image_id")
+    ops = [{"op": "add", "path": "/" + k.replace("~", "~0").replace("/", "~1"), "value": v} for k, v in keys.items()]
+    glance.patch_image(image_id, ops)
+    return wait_active(glance, image_id, poller)
+
+
+def wait_active(glance, image_id: str, poller) -> dict:
+    def check():
+        image = glance.get_image(image_id)
+        if image is None:
+            raise TransferError(f"{glance.where(image_id)} disappeared while importing")
+        failed = image.get("os_glance_failed_import")
+        if failed:
+            raise TransferError(f"The import of {glance.where(image_id)} failed (os_glance_failed_import: {failed}); "
+                                f"status {image['status']}", image=image)
+        if image["status"] in ("killed", "deleted"):
+            raise TransferError(f"{glance.where(image_id)} ended {image['status']}")
+        return image["status"] == "active", image, image["status"]
+
+    return poller.wait(check, f"{glance.where(image_id)} to become active")
+
+
+def verify(params: dict, image: dict, size: int) -> None:
+    problems = []
+    if image.get("size") != size:
+        problems.append(f"size {image.get('size')} where the source has {size}")
+    if params.get("source_checksum") and image.get("checksum") != params["source_checksum"]:
+        problems.append(f"checksum {image.get('checksum')} where the source has {params['source_checksum']}")
+    if problems:
+        raise TransferError(f"The imported image {image['id']} does not match its source: {'; '.join(problems)}",
+                            image=image)
+
+
+def verification(params: dict, image: dict) -> dict:
+    return {"size": image.get("size"), "checksum": image.get("checksum"),
+            "checksum_matches_source": image.get("checksum") == params["source_checksum"]
+            if params.get("source_checksum") else None}

@@ -1,0 +1,118 @@
+# Copyright: cloudimages.transfer contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# PRIVATE: this module_utils file is internal to cloudimages.transfer; it may change or go
+# away in any release. Do not import it from outside this collection.
+"""Waiting on asynchronous work: the Images v2 tasks API and a polling policy.
+
+The vendors document 30 s as the polling interval for tasks; private clouds may allow less,
+down to a floor. Waits have an overall deadline and a little jitter. A task that fails for
+a reason that may pass is re-created a bounded number of times; one that failed because its
+input is wrong is not.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+from dataclasses import dataclass
+
+from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
+from ansible_collections.cloudimages.transfer.plugins.module_utils._http import HttpError
+
+POLL_FLOOR = 1.0
+PERMANENT = re.compile(r"not found|does not exist|not a valid|unsupported|must be|not active|forbidden|"
+                       r"not allowed|invalid", re.IGNORECASE)
+
+
+@dataclass
+class Poller:
+    interval: float = 30.0
+    deadline: float = 6 * 3600.0
+    jitter: float = 0.1
+
+    def __post_init__(self):
+        if self.interval < POLL_FLOOR:
+            raise TransferError(f"poll_interval must be at least {POLL_FLOOR:g} s, got {self.interval:g}")
+        if self.deadline <= 0:
+            raise TransferError(f"wait_timeout must be positive, got {self.deadline:g}")
+
+    def wait(self, check, what: str):
+        """check() -> (done, value, state); poll until done or the deadline, then say what it was doing."""
+        started = time.monotonic()
+        while True:
+            done, value, state = check()
+            if done:
+                return value
+            elapsed = time.monotonic() - started
+            if elapsed >= self.deadline:
+                raise TransferError(f"Gave up waiting for {what} after {elapsed:.0f} s (wait_timeout "
+                                    f"{self.deadline:g} s); last state: {state}", timed_out=True)
+            pause = self.interval * random.uniform(1 - self.jitter, 1 + self.jitter)
+            time.sleep(min(pause, max(self.deadline - elapsed, 0.0)))
+
+
+class TasksApi:
+    """POST/GET /v2/tasks of one Images endpoint."""
+
+    def __init__(self, glance):
+        self.glance = glance
+
+    def available(self) -> bool:
+        """Whether this endpoint offers the tasks API to these credentials."""
+        resp = self.glance.http.request("GET", f"{self.glance.url}/v2/tasks", "probe the tasks API",
+                                        params={"limit": "1"}, ok=(200, 401, 403, 404, 405))
+        return resp.status_code == 200
+
+    def create(self, task_type: str, task_input: dict) -> dict:
+        return self.glance.http.request(
+            "POST", f"{self.glance.url}/v2/tasks", f"create an {task_type} task in region {self.glance.region}",
+            headers={"Content-Type": "application/json"},
+            body=json.dumps({"type": task_type, "input": task_input}).encode(), ok=(201,)).json()
+
+    def get(self, task_id: str) -> dict:
+        return self.glance.http.request("GET", f"{self.glance.url}/v2/tasks/{task_id}",
+                                        f"read task {task_id} in region {self.glance.region}").json()
+
+    def find_running(self, task_type: str, matches) -> dict | None:
+        """A pending or processing task of this type whose input satisfies matches(input)."""
+        for status in ("pending", "processing"):
+            listed = self.glance.http.request("GET", f"{self.glance.url}/v2/tasks",
+                                              f"list tasks in region {self.glance.region}",
+                                              params={"type": task_type, "status": status}).json()
+            for brief in listed.get("tasks", []):
+                task = self.get(brief["id"])
+                if task.get("status") in ("pending", "processing") and matches(task.get("input") or {}):
+                    return task
+        return None
+
+    def run(self, task_type: str, task_input: dict, poller: Poller, attempts: int, matches=None) -> dict:
+        """Join a running task with this input, or create one; wait for success; re-create on passing failures."""
+        task = self.find_running(task_type, matches) if matches else None
+        failures = []
+        for attempt in range(attempts + 1):
+            if task is None:
+                task = self.create(task_type, task_input)
+            task = poller.wait(lambda t=task: self._state(t["id"]),
+                               f"{task_type} task {task['id']} in region {self.glance.region}")
+            if task["status"] == "success":
+                task["attempts"] = attempt + 1
+                return task
+            message = task.get("message") or "(no message)"
+            failures.append(message)
+            if PERMANENT.search(message) or attempt == attempts:
+                raise TransferError(f"The {task_type} task {task['id']} in region {self.glance.region} failed: "
+                                    f"{message}", task=task, task_failures=failures)
+            task = None
+        raise AssertionError("unreachable")
+
+    def _state(self, task_id: str):
+        try:
+            task = self.get(task_id)
+        except HttpError as exc:
+            if exc.status == 404:
+                raise TransferError(f"Task {task_id} disappeared from region {self.glance.region}") from None
+            raise
+        return task["status"] in ("success", "failure"), task, task["status"]

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import pytest
+from ansible_collections.cloudimages.transfer.plugins.module_utils import _tasks
+from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
+from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import Poller, TasksApi
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = Clock()
+    monkeypatch.setattr(_tasks.time, "monotonic", fake.monotonic)
+    monkeypatch.setattr(_tasks.time, "sleep", fake.sleep)
+    return fake
+
+
+def test_poller_waits_with_jitter_until_done(clock):
+    states = iter(["pending", "processing", "success"])
+
+    def check():
+        state = next(states)
+        return state == "success", state, state
+
+    result = Poller(interval=30, deadline=600).wait(check, "task")
+    assert result == "success"
+    assert 54 <= clock.now <= 66  # two waits of 30 s, +/- 10 %
+
+
+def test_poller_deadline_says_what_and_where_it_stopped(clock):
+    with pytest.raises(TransferError, match=r"Gave up waiting for export task 7 after 100 s .*last state: processing"):
+        Poller(interval=30, deadline=100).wait(lambda: (False, None, "processing"), "export task 7")
+
+
+@pytest.mark.parametrize("interval,deadline", [(0.5, 10), (30, 0)])
+def test_poller_refuses_bad_settings(interval, deadline):
+    with pytest.raises(TransferError):
+        Poller(interval=interval, deadline=deadline)
+
+
+class FakeTasks(TasksApi):
+    def __init__(self, outcomes):
+        self.outcomes, self.created = list(outcomes), 0
+        self.glance = type("G", (), {"region": "R1"})()
+
+    def create(self, task_type, task_input):
+        self.created += 1
+        return {"id": str(self.created)}
+
+    def _state(self, task_id):
+        status, message = self.outcomes.pop(0)
+        return True, {"id": task_id, "status": status, "message": message, "result": {}}, status
+
+
+def test_a_passing_failure_makes_a_new_task(clock):
+    api = FakeTasks([("failure", "Internal error: upstream timed out"), ("success", "")])
+    task = api.run("export", {}, Poller(1, 100), attempts=2)
+    assert task["status"] == "success" and api.created == 2 and task["attempts"] == 2
+
+
+def test_a_failure_of_the_input_is_not_retried(clock):
+    api = FakeTasks([("failure", "Swift container exports does not exist in R1"), ("success", "")])
+    with pytest.raises(TransferError, match="does not exist") as err:
+        api.run("export", {}, Poller(1, 100), attempts=2)
+    assert api.created == 1 and err.value.details["task_failures"] == ["Swift container exports does not exist in R1"]
+
+
+def test_retries_are_bounded(clock):
+    api = FakeTasks([("failure", "boom")] * 5)
+    with pytest.raises(TransferError, match="boom"):
+        api.run("import", {}, Poller(1, 100), attempts=2)
+    assert api.created == 3
