@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The demo command (README): set everything up, start the local two-region cloud, show it
-# working. The cloud keeps running afterwards; stop it with `make cloud-stop`.
+# The demo command (README): set everything up, start the local two-region cloud, make a small
+# VHD in RegionOne and transfer it to RegionTwo with the region_transfer role, once through the
+# vendor tasks API with an API key and once through upstream Glance; each twice, the second run
+# changing nothing. The cloud keeps running afterwards; stop it with `make cloud-stop`.
 set -euo pipefail
 # shellcheck source=hacking/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -23,8 +25,10 @@ head -c 8388608 /dev/urandom > "$work/disk.raw"
 qemu-img convert -f raw -O vpc "$work/disk.raw" "$work/disk.vhd"
 qemu-img info "$work/disk.vhd" | sed 's/^/  /'
 
-say "the vendor path: API-key login, upload to RegionOne, export task into RegionOne's object store"
-"$DEV/bin/python" "$REPO/hacking/demo_cloud.py" "$work/disk.vhd"
+say "transfer it RegionOne -> RegionTwo: the vendor path, then the upstream path; each run twice"
+collections=$work/collections/ansible_collections/cloudimages
+mkdir -p "$collections" && ln -s "$REPO" "$collections/transfer"
+ANSIBLE_COLLECTIONS_PATH=$work/collections "$DEV/bin/python" "$REPO/hacking/demo_transfer.py" "$work/disk.vhd"
 
 say "done; the cloud is still running (make cloud-status, make cloud-stop)"
 echo "export OS_CLIENT_CONFIG_FILE=$OS_CLIENT_CONFIG_FILE"

@@ -59,7 +59,9 @@ fi
 if [ -n "$(find tests/unit -name 'test_*.py' 2>/dev/null)" ]; then
   run "ansible-test units" at units
 fi
-run "ansible-lint (production profile)" ansible-lint --profile production --offline
+# in the collection tree, so that the collection's own modules and role resolve by FQCN
+run "ansible-lint (production profile)" \
+  bash -c "cd '$TREE' && ANSIBLE_COLLECTIONS_PATH='$CACHE/ansible-test' ansible-lint --profile production --offline"
 run "antsibull-docs lint-collection-docs" \
   bash -c "cd '$TREE' && ANSIBLE_COLLECTIONS_PATH='$CACHE/ansible-test' antsibull-docs lint-collection-docs --plugin-docs ."
 run "antsibull-changelog lint" antsibull-changelog lint
@@ -73,10 +75,16 @@ build_and_install() {
   [ -z "$bad" ] || { echo "the tarball holds what is not collection content:" >&2; echo "$bad" >&2; return 1; }
   ansible-galaxy collection install "$tarball" -p "$out/install" >&2
   [ -f "$out/install/ansible_collections/cloudimages/transfer/MANIFEST.json" ]
+  # what an execution environment built with this collection would install
+  local wanted; wanted=$(ansible-builder introspect --sanitize "$out/install")
+  echo "$wanted" >&2
+  for lib in requests keystoneauth1 openstacksdk python-swiftclient; do
+    grep -q "$lib" <<<"$wanted" || { echo "ansible-builder introspect does not list $lib" >&2; return 1; }
+  done
   echo "built $(basename "$tarball"): $(tar tzf "$tarball" | wc -l) entries, $(du -k "$tarball" | cut -f1) KiB" >&2
   rm -rf "$out"
 }
-run "ansible-galaxy collection build + install" build_and_install
+run "ansible-galaxy collection build + install + ansible-builder introspect" build_and_install
 
 # ---------------------------------------------------------------- checks on the local cloud
 say "starting the local cloud"
@@ -86,7 +94,7 @@ localcloud start
 source "$REPO/.localcloud/env.sh"
 run "local cloud contract tests (pytest)" \
   pytest -p no:cacheprovider -q -o junit_family=xunit2 tests/localcloud/tests
-run "module system tests (pytest: interop, kill and resume, corruption, secrets)" \
+run "system tests (pytest: module interop, kill and resume, corruption, secrets; the role)" \
   pytest -p no:cacheprovider -q tests/system
 # the targets read the cloud's URLs and clouds.yaml path from ansible-test's integration config
 python3 -c 'import json, sys; print(json.dumps({"localcloud": json.load(open(sys.argv[1]))}))' \

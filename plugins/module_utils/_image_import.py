@@ -22,9 +22,10 @@ import json
 import secrets
 from urllib.parse import quote, urlsplit
 
+from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import SegmentStep
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError, register_secret
 from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import Poller, TasksApi
-from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import StreamBody, response_chunks
+from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import StreamBody, response_chunks, with_retries
 
 STAMPS = {"source_region": "cloudimages_source_region", "source_image_id": "cloudimages_source_image",
           "source_checksum": "cloudimages_source_checksum"}
@@ -138,14 +139,20 @@ def create(glance, params: dict, keys: dict) -> dict:
 
 
 def upload(glance, swift, params: dict, image: dict, size: int) -> None:
-    resp = swift.get_object(params["container"], params["object"])
-    try:
-        glance.http.request("PUT", f"{glance.url}/v2/images/{image['id']}/file",
-                            f"upload data into {glance.where(image['id'])}", retry=False,
-                            headers={"Content-Type": "application/octet-stream"},
-                            body=StreamBody(response_chunks(resp), size), ok=(204,))
-    finally:
-        resp.close()
+    """Stream the object into the image; a passing failure (Glance puts the image back to
+    queued) is retried from the start, per the retry policy."""
+    what = f"upload data into {glance.where(image['id'])}"
+
+    def attempt():
+        resp = swift.get_object(params["container"], params["object"])
+        try:
+            glance.http.request("PUT", f"{glance.url}/v2/images/{image['id']}/file", what, retry=False,
+                                headers={"Content-Type": "application/octet-stream"},
+                                body=StreamBody(response_chunks(resp), size), ok=(204,))
+        finally:
+            resp.close()
+
+    with_retries(SegmentStep(0, params["object"], size), attempt, glance.http.policy, what, None)
 
 
 def tempurl(swift, container: str, name: str) -> str:

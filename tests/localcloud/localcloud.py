@@ -264,7 +264,7 @@ def keystone_files(d: Path, port: int, expiration: int) -> None:
 log_file = {d}/keystone.log
 
 [database]
-connection = sqlite:///{d}/keystone.db
+connection = sqlite:///{d}/keystone.db?timeout=60
 
 [token]
 provider = fernet
@@ -332,7 +332,8 @@ enabled_import_methods = [glance-direct,web-download,copy-image,glance-download]
 image_size_cap = 17179869184
 
 [database]
-connection = sqlite:///{d}/glance.db
+# sqlite allows one writer at a time: a writer waits for the lock (default 5 s) before failing
+connection = sqlite:///{d}/glance.db?timeout=60
 
 [glance_store]
 default_backend = local
@@ -377,8 +378,11 @@ allowed_schemes = [http,https]
 allowed_hosts = [127.0.0.1,localhost]
 allowed_ports = [{allowed_ports}]
 """)
+    # one request at a time: Glance on sqlite fails concurrent writers ("database is locked",
+    # an image left in 'saving' for good); requests queue instead. Import flows still run in
+    # Glance's own background threads.
     (d / "uwsgi.ini").write_text(uwsgi_ini(
-        port, "glance.wsgi.api:application", threads=8,
+        port, "glance.wsgi.api:application", threads=1,
         extra=f"http-auto-chunked = true\npy-sys-executable = {venv}/bin/python\n"))
 
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import swift_object_file
+from systemtest import swift_object_file
 
 MiB = 1024 * 1024
 SWIFT_CLI = str(Path(sys.executable).parent / "swift")

@@ -1,0 +1,137 @@
+"""Helpers and fixtures for the end-to-end tests of the modules and the role, through ansible-playbook.
+
+What a YAML target cannot do lives here: killing a transfer part-way, talking to other
+clients (the swift CLI), damaging an object on a server's disk.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
+sys.path.insert(0, str(REPO / "tests" / "localcloud"))
+
+from cloudtest import *  # noqa: E402,F401,F403  (fixtures and helpers)
+
+
+__all__ = ["ANSIBLE_PLAYBOOK", "Runner", "collections_path", "kill_tree", "run", "swift_object_file"]
+
+
+@pytest.fixture(scope="session")
+def collections_path(tmp_path_factory) -> Path:
+    """An ansible_collections tree whose cloudimages/transfer is this checkout."""
+    root = tmp_path_factory.mktemp("collections")
+    (root / "ansible_collections" / "cloudimages").mkdir(parents=True)
+    (root / "ansible_collections" / "cloudimages" / "transfer").symlink_to(REPO)
+    return root
+
+
+class Runner:
+    """Runs one module task in a playbook and hands back its registered result."""
+
+    def __init__(self, collections: Path, cloud: dict, workdir: Path):
+        self.env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(collections),
+                    "OS_CLIENT_CONFIG_FILE": cloud["clouds_yaml"], "ANSIBLE_NOCOLOR": "1",
+                    "ANSIBLE_LOCALHOST_WARNING": "false", "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false"}
+        self.workdir = workdir
+        self.count = 0
+
+    def playbook(self, module: str, args: dict, check: bool = False) -> tuple[Path, Path]:
+        self.count += 1
+        out = self.workdir / f"result-{self.count}.json"
+        play = [{"hosts": "localhost", "gather_facts": False,
+                 "vars": {"ansible_python_interpreter": sys.executable},
+                 "tasks": [
+                     {"name": "module under test", f"cloudimages.transfer.{module}": args,
+                      "register": "r", "ignore_errors": True, "check_mode": check},
+                     {"name": "keep the result", "ansible.builtin.copy": {
+                         "content": "{{ r | to_json }}", "dest": str(out), "mode": "0600"}}]}]
+        path = self.workdir / f"play-{self.count}.yml"
+        path.write_text(json.dumps(play))
+        return path, out
+
+    def __call__(self, module: str, args: dict, check: bool = False, verbosity: str = "") -> dict:
+        path, out = self.playbook(module, args, check)
+        argv = [ANSIBLE_PLAYBOOK, str(path)] + ([verbosity] if verbosity else [])
+        done = subprocess.run(argv, env=self.env, capture_output=True, text=True, cwd=self.workdir)
+        assert out.exists(), done.stdout + done.stderr
+        result = json.loads(out.read_text())
+        result["_output"] = done.stdout + done.stderr
+        return result
+
+    def killed_part_way(self, module: str, args: dict, progress: Path, fraction: float, timeout: float = 120):
+        """Start the task, SIGKILL the whole process group once progress passes fraction."""
+        path, _ = self.playbook(module, args)
+        proc = subprocess.Popen([ANSIBLE_PLAYBOOK, str(path)], env=self.env, cwd=self.workdir,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        done = 0.0
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                doc = json.loads(progress.read_text())
+                done = doc["bytes_done"] / max(doc["bytes_total"], 1)
+            except (OSError, ValueError, KeyError):
+                done = 0.0
+            if done >= fraction:
+                kill_tree(proc.pid)
+                proc.wait()
+                return done
+            time.sleep(0.02)
+        proc.kill()
+        raise AssertionError(f"the transfer ended (or stalled) before {fraction:.0%}; last progress {done:.0%}")
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL a process and all its descendants (Ansible may run the module in another session)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    family, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        family.append(current)
+        todo.extend(children.get(current, []))
+    for member in family:
+        try:
+            os.kill(member, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+@pytest.fixture
+def run(collections_path, cloud, tmp_path) -> Runner:
+    return Runner(collections_path, cloud, tmp_path)
+
+
+def swift_object_file(cloud: dict, region: str, account: str, container: str, name: str) -> Path:
+    """The .data file a region's object server keeps for an object (found by its metadata)."""
+    wanted = f"/{account}/{container}/{name}"
+    root = Path(cloud["state_dir"]) / f"swift-{region.lower()}" / "srv"
+    for path in root.rglob("*.data"):
+        raw, index = b"", 0
+        while True:
+            key = "user.swift.metadata" + (str(index) if index else "")
+            try:
+                raw += os.getxattr(path, key)
+            except OSError:
+                break
+            index += 1
+        meta = pickle.loads(raw) if raw else {}  # noqa: S301 - our own server's metadata
+        name = meta.get("name", meta.get(b"name"))
+        if name in (wanted, wanted.encode()):
+            return path
+    raise LookupError(f"no object file for {wanted} in {root}")

@@ -1,0 +1,146 @@
+"""The region_transfer role through the transfer_image playbook, on the local cloud.
+
+Assertions are on both regions' state (raw Images and Swift calls), never on what the role said.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+from cloudtest import create_image, md5
+from systemtest import ANSIBLE_PLAYBOOK, kill_tree
+
+KEY = "com.cloudimages.image-of"
+
+
+def play(collections_path, cloud, tmp_path, extra: dict, check: bool = False, background: bool = False):
+    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(collections_path), "OS_CLIENT_CONFIG_FILE": cloud["clouds_yaml"],
+           "ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOCALHOST_WARNING": "false"}
+    variables = {"region_transfer_source_cloud": "localcloud-producer", "region_transfer_source_region": "RegionOne",
+                 "region_transfer_target_region": "RegionTwo", "region_transfer_poll_interval": 1,
+                 "region_transfer_progress_interval": 1, "region_transfer_segment_size": "8MiB",
+                 "region_transfer_staging_dir": str(tmp_path), **extra}
+    (tmp_path / "vars.json").write_text(json.dumps(variables))
+    argv = [ANSIBLE_PLAYBOOK, "cloudimages.transfer.transfer_image", "-e", f"@{tmp_path / 'vars.json'}"]
+    argv += ["--check"] if check else []
+    if background:
+        return subprocess.Popen(argv, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+    done = subprocess.run(argv, env=env, cwd=tmp_path, capture_output=True, text=True)
+    return done.returncode, done.stdout + done.stderr
+
+
+def failures(output: str) -> str:
+    lines = [line for line in output.splitlines() if line.startswith(("fatal:", "[ERROR]")) or "FAILED!" in line]
+    return "\n".join(lines)[-4000:] or output[-3000:]
+
+
+def changed_count(output: str) -> int:
+    return sum(int(n) for n in re.findall(r"^transfer-\S+\s*: ok=\d+\s+changed=(\d+)", output, re.MULTILINE))
+
+
+def target_images(producer, source_id: str) -> list:
+    with producer.session() as s:
+        return s.get(f"{producer.url('image', 'RegionTwo')}/v2/images", params={KEY: source_id}).json()["images"]
+
+
+def objects(producer, region: str, container: str) -> list:
+    with producer.session() as s:
+        resp = s.get(f"{producer.url('object-store', region)}/{container}", params={"format": "json"})
+        return [o["name"] for o in resp.json()] if resp.status_code == 200 else []
+
+
+def test_transfer_then_rerun_changes_nothing(collections_path, cloud, producer, unique, tmp_path):
+    data = os.urandom(3 * 1024 * 1024 + 5)
+    with producer.session() as s:
+        source = create_image(s, producer.url("image", "RegionOne"), data, name=unique, os_distro="cirros")
+    rc, out = play(collections_path, cloud, tmp_path, {"region_transfer_image": source["id"]})
+    assert rc == 0, failures(out)
+    [target] = target_images(producer, source["id"])
+    assert target["status"] == "active" and target["checksum"] == md5(data) and target["os_distro"] == "cirros"
+    assert target["cloudimages_source_image"] == source["id"]
+    with producer.session() as s:
+        assert s.get(f"{producer.url('image', 'RegionTwo')}/v2/images/{target['id']}/file").content == data
+        assert s.get(f"{producer.url('image', 'RegionOne')}/v2/images/{source['id']}").json()[KEY] == source["id"]
+    assert objects(producer, "RegionOne", "cloudimages-exports") == []  # intermediates cleaned up
+    assert objects(producer, "RegionTwo", "cloudimages-imports") == []
+    rc, again = play(collections_path, cloud, tmp_path, {"region_transfer_image": source["id"]})
+    assert rc == 0 and changed_count(again) == 0, again[-3000:]
+    assert [i["id"] for i in target_images(producer, source["id"])] == [target["id"]]
+
+
+def test_check_mode_changes_nothing_in_either_region(collections_path, cloud, producer, unique, tmp_path):
+    with producer.session() as s:
+        source = create_image(s, producer.url("image", "RegionOne"), os.urandom(100000), name=unique)
+    rc, out = play(collections_path, cloud, tmp_path, {"region_transfer_image": source["id"],
+                                                       "region_transfer_export_container": unique}, check=True)
+    assert rc == 0, failures(out)
+    assert "would export" in out
+    with producer.session() as s:
+        after = s.get(f"{producer.url('image', 'RegionOne')}/v2/images/{source['id']}").json()
+    assert KEY not in after and after["updated_at"] == source["updated_at"]
+    assert target_images(producer, source["id"]) == []
+    with producer.session() as s:
+        assert s.head(f"{producer.url('object-store', 'RegionOne')}/{unique}").status_code == 404
+
+
+def test_a_transfer_killed_during_the_copy_resumes(collections_path, cloud, producer, unique, tmp_path):
+    data = os.urandom(160 * 1024 * 1024)
+    with producer.session() as s:
+        source = create_image(s, producer.url("image", "RegionOne"), data, name=unique)
+    extra = {"region_transfer_image": source["id"], "region_transfer_concurrency": 1}
+    progress = tmp_path / f".cloudimages-{source['id']}.progress.json"
+    proc = play(collections_path, cloud, tmp_path, extra, background=True)
+    deadline, done = time.monotonic() + 180, 0.0
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            doc = json.loads(progress.read_text())
+            done = doc["bytes_done"] / doc["bytes_total"]
+        except (OSError, ValueError, KeyError, ZeroDivisionError):
+            pass
+        if done > 0.2:
+            break
+        time.sleep(0.05)
+    assert 0.2 < done < 1, f"the copy was not caught part-way ({done:.0%})"
+    kill_tree(proc.pid)
+    kill_async_copies()
+    proc.wait()
+    assert target_images(producer, source["id"]) == []
+    rc, out = play(collections_path, cloud, tmp_path, extra)
+    assert rc == 0, failures(out)
+    [target] = target_images(producer, source["id"])
+    assert target["checksum"] == md5(data) and target["size"] == len(data)
+    rc, again = play(collections_path, cloud, tmp_path, extra)
+    assert rc == 0 and changed_count(again) == 0, again[-3000:]
+
+
+def kill_async_copies() -> None:
+    """Ansible's async wrapper detaches the copy from the playbook: find it by its command line."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"swift_dlo_copy" in cmdline or b"async_wrapper" in cmdline:
+                kill_tree(int(entry.name))
+
+
+def test_three_images_at_once(collections_path, cloud, producer, unique, tmp_path):
+    payloads = [os.urandom(200000 + n) for n in range(3)]
+    with producer.session() as s:
+        sources = [create_image(s, producer.url("image", "RegionOne"), p, name=f"{unique}-{n}")
+                   for n, p in enumerate(payloads)]
+    # the upload method here (the first test covers the default, web-download)
+    rc, out = play(collections_path, cloud, tmp_path, {"transfer_images": [i["id"] for i in sources],
+                                                       "transfer_image_parallel": 3,
+                                                       "region_transfer_import_method": "upload",
+                                                       "region_transfer_wait_timeout": 300})
+    assert rc == 0, failures(out)
+    for source, payload in zip(sources, payloads):
+        [target] = target_images(producer, source["id"])
+        assert target["status"] == "active" and target["checksum"] == md5(payload)
