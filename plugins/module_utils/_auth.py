@@ -173,6 +173,7 @@ class Connection:
         self.auth_type = settings["auth_type"]
         self.region = settings["region_name"]
         self.interface = settings["interface"] or "public"
+        self.overrides = settings["overrides"]
         self.auth_url = self.auth.get("auth_url")
         verify = settings["verify"]
         self.plugin = make_plugin(self.auth_type, self.auth, frozenset(options.auth))
@@ -194,10 +195,20 @@ class Connection:
         return token
 
     def endpoint(self, service_type: str) -> str:
+        """The catalog URL of a service in this region and interface, unless clouds.yaml overrides it.
+
+        ``<service>_endpoint_override`` (as openstacksdk reads it, for instance
+        ``object_store_endpoint_override``) may use ``%(project_id)s``.
+        """
         self.token()
+        override = self.overrides.get(service_type.replace("-", "_"))
+        if override:
+            return override.replace("%(project_id)s", self.project_id()).rstrip("/")
         try:
             url = self.keystone.get_endpoint(service_type=service_type, interface=self.interface,
                                              region_name=self.region)
+        except ks_exceptions.EndpointNotFound:
+            url = None
         except ks_exceptions.ClientException as exc:
             raise TransferError(f"Failed to find the {service_type} endpoint: {scrub(exc)}") from None
         if not url:
@@ -243,5 +254,7 @@ def load_settings(options: ConnectionOptions) -> dict:
         or infer_auth_type(auth),
         "region_name": options.region_name or base.get("region_name"),
         "interface": options.interface or base.get("interface"),
+        "overrides": {key[:-len("_endpoint_override")]: value for key, value in base.items()
+                      if key.endswith("_endpoint_override") and value},
         "verify": verify,
     }

@@ -125,7 +125,7 @@ class HttpClient:
                     time.sleep(self.policy.delay(attempt))
                     attempt += 1
                     continue
-                raise TransferError(f"Failed to {what}: {describe(exc)}") from None
+                raise TransferError(f"Failed to {what}: {describe(exc)}", transport=True) from None
             status = resp.status_code
             if status == 401 and not renewed:
                 resp.close()

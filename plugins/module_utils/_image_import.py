@@ -198,15 +198,25 @@ def import_task(params: dict, glance, keys: dict, poller, image) -> dict:
     if image is not None:  # stamped by an earlier run whose task failed after creating it
         return wait_active(glance, image["id"], poller)
     source = f"{params['container']}/{params['object']}"
-    task = TasksApi(glance).run(
-        "import", {"import_from": source, "import_from_format": params["disk_format"],
-                   "image_properties": {"name": params["name"]}},
-        poller, params["task_retries"],
-        matches=lambda given: given.get("import_from") == source
-        and (given.get("image_properties") or {}).get("name") == params["name"])
-    image_id = (task.get("result") or {}).get("image_id")
-    if not image_id:
-        raise TransferError(f"The import task {task['id']} succeeded without an image_id")
+    tasks = TasksApi(glance)
+
+    def same_input(given):
+        return given.get("import_from") == source and (given.get("image_properties") or {}).get("name") == params["name"]
+
+    # a run stopped between the task's success and the stamping left an unstamped image: adopt it
+    image_id = None
+    for done in tasks.find_succeeded("import", same_input):
+        made = glance.get_image((done.get("result") or {}).get("image_id") or "")
+        if made and made.get("status") == "active" and not any(k in made for k in keys):
+            image_id = made["id"]
+            break
+    if image_id is None:
+        task = tasks.run("import", {"import_from": source, "import_from_format": params["disk_format"],
+                                    "image_properties": {"name": params["name"]}},
+                         poller, params["task_retries"], matches=same_input)
+        image_id = (task.get("result") or {}).get("image_id")
+        if not image_id:
+            raise TransferError(f"The import task {task['id']} succeeded without an image_id")
     ops = [{"op": "add", "path": "/" + k.replace("~", "~0").replace("/", "~1"), "value": v} for k, v in keys.items()]
     glance.patch_image(image_id, ops)
     return wait_active(glance, image_id, poller)

@@ -88,6 +88,13 @@ class TasksApi:
                     return task
         return None
 
+    def find_succeeded(self, task_type: str, matches) -> list:
+        """Successful tasks of this type whose input satisfies matches(input), newest first."""
+        listed = self.glance.http.request("GET", f"{self.glance.url}/v2/tasks", f"list tasks in region {self.glance.region}",
+                                          params={"type": task_type, "status": "success"}).json()
+        found = [self.get(brief["id"]) for brief in listed.get("tasks", [])]
+        return [task for task in found if matches(task.get("input") or {})]
+
     def run(self, task_type: str, task_input: dict, poller: Poller, attempts: int, matches=None) -> dict:
         """Join a running task with this input, or create one; wait for success; re-create on passing failures."""
         task = self.find_running(task_type, matches) if matches else None
