@@ -57,4 +57,5 @@ ensure_debian_packages() {
 # The local cloud launcher (stdlib only) and its servers run on the system python3 (>= 3.11),
 # resolved now, before any venv lands on PATH.
 SYSTEM_PYTHON=$(command -v python3)
+export LOCALCLOUD_PYTHON=${LOCALCLOUD_PYTHON:-$SYSTEM_PYTHON}  # tests that start a cloud of their own use it too
 localcloud() { "$SYSTEM_PYTHON" "$REPO/tests/localcloud/localcloud.py" "$@"; }

@@ -15,6 +15,7 @@ Everything else is passed through unchanged, streamed both ways. ``injected`` co
 """
 from __future__ import annotations
 
+import hashlib
 import http.client
 import http.server
 import re
@@ -48,6 +49,7 @@ class FaultProxy:
         self.upstream = urllib.parse.urlsplit(upstream)
         self.rules: list[Rule] = []
         self.injected: Counter = Counter()
+        self.tokens: set = set()  # digests of the X-Auth-Token values seen (never the tokens)
         self.lock = threading.Lock()
         proxy = self
 
@@ -93,6 +95,10 @@ class FaultProxy:
         return None
 
     def handle(self, req) -> None:
+        token = req.headers.get("X-Auth-Token")
+        if token:
+            with self.lock:
+                self.tokens.add(hashlib.sha256(token.encode()).hexdigest())
         rule = self.take(req.command, urllib.parse.unquote(req.path))
         length = int(req.headers.get("Content-Length") or 0)
         if rule and rule.kind == "status":
