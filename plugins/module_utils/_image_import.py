@@ -24,6 +24,7 @@ from urllib.parse import quote, urlsplit
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import SegmentStep
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError, register_secret
+from ansible_collections.cloudimages.transfer.plugins.module_utils._image_metadata import pointer
 from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import Poller, TasksApi
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import StreamBody, response_chunks, with_retries
 
@@ -217,7 +218,7 @@ def import_task(params: dict, glance, keys: dict, poller, image) -> dict:
         image_id = (task.get("result") or {}).get("image_id")
         if not image_id:
             raise TransferError(f"The import task {task['id']} succeeded without an image_id")
-    ops = [{"op": "add", "path": "/" + k.replace("~", "~0").replace("/", "~1"), "value": v} for k, v in keys.items()]
+    ops = [{"op": "add", "path": pointer(k), "value": v} for k, v in keys.items()]
     glance.patch_image(image_id, ops)
     return wait_active(glance, image_id, poller)
 
