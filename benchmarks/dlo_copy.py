@@ -14,8 +14,11 @@ to RegionTwo with:
   raw baseline            curl GET | curl PUT per segment, same concurrency, then the manifest
 
 Each run starts from an empty target and is verified afterwards (the target's bytes hash to
-the source's). Printed: wall time, MB/s, peak RSS (VmHWM of the process; for the raw
-baseline the largest single curl), and the ratios the issue sets targets for. Then the RSS of
+the source's). After one untimed warm-up run, every tool runs --rounds times (default 3), the
+order rotated each round so no tool always goes first or follows the same neighbour; the
+table gives the median and every run. Printed: wall time, MB/s, peak RSS (VmHWM of the process; for the raw
+baseline the largest single curl), the CPU seconds of the tool and of the cloud's servers
+during the run, and the ratios the issue sets targets for. Then the RSS of
 swift_dlo_copy at twice the size, and a copy killed at about 50 % and rerun. The modules run
 as Ansible runs them (module file, JSON arguments), without ansible-playbook's own start-up.
 """
@@ -122,6 +125,45 @@ class PeakRss:
         return self.peak
 
 
+class CpuMeter:
+    """CPU seconds spent between start and stop by this script's children (the tool under test:
+    every process it ran and waited for) and by the local cloud's servers.
+
+    On two cores the tools and the ten servers share the CPU, so wall time is roughly their
+    sum over two; these figures show whose seconds a run spent.
+    """
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self):
+        self.client = self.children()
+        self.servers = self.server_ticks()
+
+    @staticmethod
+    def children() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    @staticmethod
+    def server_ticks() -> dict:
+        ticks, marker = {}, str(OUT / "cloud").encode()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                if marker in (entry / "cmdline").read_bytes():
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                    ticks[entry.name] = int(fields[11]) + int(fields[12])  # utime, stime
+            except OSError:
+                continue
+        return ticks
+
+    def stop(self) -> tuple[float, float]:
+        now = self.server_ticks()
+        servers = sum(now[pid] - self.servers.get(pid, 0) for pid in now)
+        return self.children() - self.client, servers / self.TICK
+
+
 def run_measured(argv: list[str], env: dict | None = None) -> tuple[float, int, str]:
     """Wall seconds, peak RSS in KiB, stdout."""
     with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as out:
@@ -189,27 +231,39 @@ def raw_baseline(cloud: Cloud, segments: list, src_container: str, dst_container
     return time.monotonic() - started, peak
 
 
+TOOLS = ("swift_dlo_copy", "ours via disk (download + upload)", "swift CLI via disk (download + upload --use-dlo)",
+         "rclone copyto swift -> swift", "raw baseline (curl | curl per segment)")
+
+
+def median(values: list) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size-gib", type=float, default=2.0)
-    size = int(parser.parse_args().size_gib * 1024) * MiB
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="each tool runs this many times, in a rotated order; medians are reported")
+    options = parser.parse_args()
+    size = int(options.size_gib * 1024) * MiB
     OUT.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="bench-", dir=OUT))
     (work / "collections" / "ansible_collections" / "cloudimages").mkdir(parents=True)
     (work / "collections" / "ansible_collections" / "cloudimages" / "transfer").symlink_to(REPO)
     rclone = shutil.which("rclone")
-    rows = []
+    runs = {name: [] for name in TOOLS}  # name -> [(seconds, peak RSS KiB, (tool CPU s, servers' CPU s))]
     try:
         with Cloud() as cloud:
             source = work / "source.img"
             log(f"making a {size // MiB} MiB random file")
             digest = make_source(source, size)
             base = {"cloud": "localcloud-producer", "region_name": "RegionOne"}
-            t, rss, _ = module("swift_dlo_upload", {**base, "container": "bench", "object": "big.img",
-                                                    "src": str(source), "segment_size": "128MiB",
-                                                    "concurrency": CONCURRENCY}, cloud, work)
-            log(f"source uploaded in {t:.1f} s")
-            rows.append(("swift_dlo_upload (file -> RegionOne)", t, rss))
+            upload = module("swift_dlo_upload", {**base, "container": "bench", "object": "big.img",
+                                                 "src": str(source), "segment_size": "128MiB",
+                                                 "concurrency": CONCURRENCY}, cloud, work)
+            log(f"source uploaded in {upload[0]:.1f} s")
             segments = [o["name"] for o in cloud.session().get(
                 f"{cloud.swift['RegionOne']}/bench", params={"format": "json", "prefix": "big.img-"}).json()]
 
@@ -221,51 +275,75 @@ def main() -> int:
 
             copy_args = {**base, "container": "bench", "object": "big.img", "concurrency": CONCURRENCY,
                          "target": {"region_name": "RegionTwo", "container": "copy"}}
-            t, rss, _ = module("swift_dlo_copy", copy_args, cloud, work)
-            verify("copy")
-            rows.append(("swift_dlo_copy", t, rss))
-            log(f"swift_dlo_copy {t:.1f} s")
-
             dest = work / "via-disk.img"
-            t1, rss1, _ = module("swift_dlo_download", {**base, "container": "bench", "object": "big.img",
-                                                        "dest": str(dest), "concurrency": CONCURRENCY}, cloud, work)
-            t2, rss2, _ = module("swift_dlo_upload", {**base, "region_name": "RegionTwo", "container": "disk",
-                                                      "object": "big.img", "src": str(dest), "segment_size": "128MiB",
-                                                      "concurrency": CONCURRENCY}, cloud, work)
-            dest.unlink()
-            verify("disk")
-            rows.append(("ours via disk (download + upload)", t1 + t2, max(rss1, rss2)))
-            log(f"ours via disk {t1 + t2:.1f} s")
 
-            cli = [str(BIN / "swift"), "--os-auth-token", cloud.token]
-            t1, rss1, _ = run_measured(cli + ["--os-storage-url", cloud.swift["RegionOne"], "download", "bench",
-                                              "big.img", "-o", str(dest)])
-            os.chdir(work)
-            t2, rss2, _ = run_measured(cli + ["--os-storage-url", cloud.swift["RegionTwo"], "upload", "--use-dlo",
-                                              "--segment-size", str(SEGMENT), "--object-name", "big.img", "cli",
-                                              str(dest)])
-            dest.unlink()
-            verify("cli")
-            cloud.clear("RegionTwo", "cli_segments")
-            rows.append(("swift CLI via disk (download + upload --use-dlo)", t1 + t2, max(rss1, rss2)))
-            log(f"swift CLI {t1 + t2:.1f} s")
+            def ours_copy():
+                meter = CpuMeter()
+                t, rss, _ = module("swift_dlo_copy", copy_args, cloud, work)
+                cpu = meter.stop()
+                verify("copy")
+                return t, rss, cpu
 
-            if rclone:
+            def ours_disk():
+                meter = CpuMeter()
+                t1, rss1, _ = module("swift_dlo_download", {**base, "container": "bench", "object": "big.img",
+                                                            "dest": str(dest), "concurrency": CONCURRENCY}, cloud, work)
+                t2, rss2, _ = module("swift_dlo_upload", {**base, "region_name": "RegionTwo", "container": "disk",
+                                                          "object": "big.img", "src": str(dest), "segment_size": "128MiB",
+                                                          "concurrency": CONCURRENCY}, cloud, work)
+                cpu = meter.stop()
+                dest.unlink()
+                verify("disk")
+                return t1 + t2, max(rss1, rss2), cpu
+
+            def swift_cli():
+                meter = CpuMeter()
+                cli = [str(BIN / "swift"), "--os-auth-token", cloud.token]
+                t1, rss1, _ = run_measured(cli + ["--os-storage-url", cloud.swift["RegionOne"], "download", "bench",
+                                                  "big.img", "-o", str(dest)])
+                t2, rss2, _ = run_measured(cli + ["--os-storage-url", cloud.swift["RegionTwo"], "upload", "--use-dlo",
+                                                  "--segment-size", str(SEGMENT), "--object-name", "big.img", "cli",
+                                                  str(dest)])
+                cpu = meter.stop()
+                dest.unlink()
+                verify("cli")
+                cloud.clear("RegionTwo", "cli_segments")
+                return t1 + t2, max(rss1, rss2), cpu
+
+            def rclone_copy():
                 env = {**os.environ}
                 for remote, region in (("SRC", "RegionOne"), ("DST", "RegionTwo")):
                     env[f"RCLONE_CONFIG_{remote}_TYPE"] = "swift"
                     env[f"RCLONE_CONFIG_{remote}_STORAGE_URL"] = cloud.swift[region]
                     env[f"RCLONE_CONFIG_{remote}_AUTH_TOKEN"] = cloud.token
+                meter = CpuMeter()
                 t, rss, _ = run_measured([rclone, "copyto", "SRC:bench/big.img", "DST:rclone/big.img",
                                           "--transfers", str(CONCURRENCY)], env)
+                cpu = meter.stop()
                 verify("rclone")
-                rows.append(("rclone copyto swift -> swift", t, rss))
-                log(f"rclone {t:.1f} s")
+                return t, rss, cpu
 
-            t, rss = raw_baseline(cloud, segments, "bench", "raw")
-            verify("raw")
-            rows.append(("raw baseline (curl | curl per segment)", t, rss))
-            log(f"raw {t:.1f} s")
+            def raw():
+                meter = CpuMeter()
+                t, rss = raw_baseline(cloud, segments, "bench", "raw")
+                cpu = meter.stop()
+                verify("raw")
+                return t, rss, cpu
+
+            os.chdir(work)  # swift upload names its segments after the path it is given
+            tools = dict(zip(TOOLS, (ours_copy, ours_disk, swift_cli, rclone_copy, raw)))
+            if not rclone:
+                log("rclone not found: left out")
+                del tools["rclone copyto swift -> swift"], runs["rclone copyto swift -> swift"]
+            # Untimed warm-up: on this VM the first run after a pause pays for the host handing
+            # memory back (page-cache pages fault in slowly), whichever tool it is.
+            raw()
+            order = list(tools)
+            for round_no in range(options.rounds):
+                for name in order[round_no % len(order):] + order[:round_no % len(order)]:
+                    t, rss, cpu = tools[name]()
+                    runs[name].append((t, rss, cpu))
+                    log(f"round {round_no + 1}: {name} {t:.1f} s, CPU {cpu[0]:.1f} s tool + {cpu[1]:.1f} s servers")
 
             # RSS at twice the size: a second DLO made of the same segments twice
             session = cloud.session()
@@ -310,22 +388,29 @@ def main() -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    by_name = {name: (t, rss) for name, t, rss in rows}
+    wall = {name: median([t for t, _, _ in got]) for name, got in runs.items()}
+    peak = {name: max(rss for _, rss, _ in got) for name, got in runs.items()}
+    cpu = {name: (median([c[0] for _, _, c in got]), median([c[1] for _, _, c in got])) for name, got in runs.items()}
     print(f"\nDLO of {size // MiB} MiB in {size // SEGMENT} segments of 128 MiB, RegionOne -> RegionTwo, "
-          f"concurrency {CONCURRENCY}, {os.cpu_count()} cores\n")
-    print(f"| {'tool':50} | {'wall s':>7} | {'MB/s':>7} | {'peak RSS MiB':>12} |")
-    print(f"|{'-' * 52}|{'-' * 9}|{'-' * 9}|{'-' * 14}|")
-    for name, t, rss in rows:
-        print(f"| {name:50} | {t:7.1f} | {size / t / 1e6:7.1f} | {rss / 1024:12.1f} |")
-    copy_t = by_name["swift_dlo_copy"][0]
-    print("\nratios (targets in brackets):")
-    print(f"  swift_dlo_copy / raw baseline         {copy_t / by_name['raw baseline (curl | curl per segment)'][0]:.2f}  [<= 1.10]")
+          f"concurrency {CONCURRENCY}, {os.cpu_count()} cores; median of {options.rounds} rounds in rotated "
+          "order after an untimed warm-up\n")
+    print(f"| {'tool':50} | {'wall s':>7} | {'MB/s':>7} | {'runs s':>18} | {'peak RSS MiB':>12} | "
+          f"{'tool CPU s':>10} | {'servers CPU s':>13} |")
+    print(f"|{'-' * 52}|{'-' * 9}|{'-' * 9}|{'-' * 20}|{'-' * 14}|{'-' * 12}|{'-' * 15}|")
+    print(f"| {'swift_dlo_upload (file -> RegionOne), once':50} | {upload[0]:7.1f} | {size / upload[0] / 1e6:7.1f} | "
+          f"{'':>18} | {upload[1] / 1024:12.1f} | {'':>10} | {'':>13} |")
+    for name, got in runs.items():
+        spread = " ".join(f"{t:.1f}" for t, _, _ in got)
+        print(f"| {name:50} | {wall[name]:7.1f} | {size / wall[name] / 1e6:7.1f} | {spread:>18} | "
+              f"{peak[name] / 1024:12.1f} | {cpu[name][0]:10.1f} | {cpu[name][1]:13.1f} |")
+    copy_t, cli_t = wall["swift_dlo_copy"], wall["swift CLI via disk (download + upload --use-dlo)"]
+    print("\nratios of the medians (targets in brackets):")
+    print(f"  swift_dlo_copy / raw baseline         {copy_t / wall['raw baseline (curl | curl per segment)']:.2f}  [<= 1.10]")
     if rclone:
-        print(f"  swift_dlo_copy / rclone               {copy_t / by_name['rclone copyto swift -> swift'][0]:.2f}  [<= 0.90]")
-    cli_t = by_name["swift CLI via disk (download + upload --use-dlo)"][0]
+        print(f"  swift_dlo_copy / rclone               {copy_t / wall['rclone copyto swift -> swift']:.2f}  [<= 0.90]")
     print(f"  swift_dlo_copy / swift CLI            {copy_t / cli_t:.2f}  [<= 0.60]")
-    print(f"  ours via disk / swift CLI via disk    {by_name['ours via disk (download + upload)'][0] / cli_t:.2f}  [<= 0.80]")
-    print(f"  swift_dlo_copy peak RSS {by_name['swift_dlo_copy'][1] / 1024:.0f} MiB at {size // MiB} MiB, "
+    print(f"  ours via disk / swift CLI via disk    {wall['ours via disk (download + upload)'] / cli_t:.2f}  [<= 0.80]")
+    print(f"  swift_dlo_copy peak RSS {peak['swift_dlo_copy'] / 1024:.0f} MiB at {size // MiB} MiB, "
           f"{rss_double / 1024:.0f} MiB at {2 * size // MiB} MiB  [<= 100, flat]")
     print(f"  killed at {done / size:.0%}: the rerun re-sent {max(resent, 0) / MiB:.0f} MiB beyond what was missing "
           f"[<= concurrency x segment = {CONCURRENCY * SEGMENT // MiB} MiB]")

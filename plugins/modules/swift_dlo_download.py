@@ -48,7 +48,11 @@ options:
     type: path
     required: true
   mode:
-    description: V(segments) (parallel, resumable) or V(whole) (one streamed GET of the manifest).
+    description:
+      - V(segments) (parallel, resumable) or V(whole) (one streamed GET of the manifest).
+      - This is how the object is fetched, not the file's permissions. The written file gets
+        V(0644) less the umask; the returned RV(mode) is the file's permission bits, which
+        Ansible adds to the result of every module with a O(dest).
     type: str
     choices: [segments, whole]
     default: segments
@@ -106,11 +110,16 @@ etag:
   returned: always
   type: str
   sample: 5d41402abc4b2a76b9719d911017c592
-mode:
-  description: The download mode used.
+download_mode:
+  description: How the object was fetched (the O(mode) option).
   returned: always
   type: str
   sample: segments
+mode:
+  description: The permission bits of O(dest), added by Ansible.
+  returned: when O(dest) exists
+  type: str
+  sample: "0644"
 bytes_fetched:
   description: Bytes downloaded by this run.
   returned: always

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -72,6 +73,9 @@ def test_a_swift_cli_dlo_is_verified_and_downloaded(run, producer, unique, tmp_p
                                             "mode": mode, "force": True})
         assert not result.get("failed"), result["msg"]
         assert file_md5(dest) == digest
+        # Ansible adds the file's permission bits as "mode" to a result with a dest
+        assert result["download_mode"] == mode
+        assert result["mode"] == f"0{stat.S_IMODE(dest.stat().st_mode):03o}"
         dest.unlink()
 
 
