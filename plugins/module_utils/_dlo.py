@@ -114,7 +114,6 @@ def read_dlo(swift, container: str, name: str) -> Dlo | None:
     headers = swift.head_object(container, name)
     if headers is None:
         return None
-    headers = {k.lower(): v for k, v in headers.items()}
     manifest = headers.get("x-object-manifest")
     if not manifest:
         raise TransferError(f"{swift.where(container, name)} is not a Dynamic Large Object (no X-Object-Manifest)",

@@ -95,7 +95,6 @@ def plan_write(swift, container: str, name: str, segment_container: str, prefix:
     plan.manifest_headers = {**headers, "X-Object-Manifest": manifest_value(segment_container, prefix)}
     current = None if container in plan.create else swift.head_object(container, name)
     if current is not None:
-        current = {k.lower(): v for k, v in current.items()}
         plan.before = {"manifest": current.get("x-object-manifest"), "size": int(current.get("content-length", 0)),
                        "etag": unquote_etag(current.get("etag"))}
         if current.get("x-object-manifest") is None:
@@ -138,7 +137,7 @@ def verify_written(swift, plan: WritePlan, attempts: int = 6) -> None:
     """
     expected_etag = etag_of_etags(s.md5 for s in plan.steps) if plan.steps else None
     for attempt in range(attempts):
-        headers = {k.lower(): v for k, v in (swift.head_object(plan.container, plan.name) or {}).items()}
+        headers = swift.head_object(plan.container, plan.name) or {}
         size = int(headers.get("content-length", -1))
         if size == plan.size and (not expected_etag or unquote_etag(headers.get("etag")) == expected_etag):
             return

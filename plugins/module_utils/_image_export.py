@@ -19,17 +19,17 @@ from __future__ import annotations
 import hashlib
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import (
+    SegmentStep,
     chunk_layout,
     default_prefix,
     dlo_problems,
-    etag_of_etags,
     read_dlo,
     segment_name,
     segments_from_listing,
     unquote_etag,
 )
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_upload import check_segment_size, parse_size
-from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_write import manifest_value
+from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_write import WritePlan, manifest_value, verify_written
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._http import COPY_CHUNK
 from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import Poller, TasksApi
@@ -148,7 +148,7 @@ def stream_export(params: dict, glance, swift, image: dict, container: str, name
     whole_hash = hashlib.new(algo) if algo in hashlib.algorithms_available else None
     resp = glance.http.request("GET", f"{glance.url}/v2/images/{image['id']}/file",
                                f"download {glance.where(image['id'])}", stream=True, ok=(200,))
-    etags = []
+    written = []
     try:
         source = resp.raw.stream(COPY_CHUNK, decode_content=False)
         carry = b""
@@ -178,7 +178,7 @@ def stream_export(params: dict, glance, swift, image: dict, container: str, name
             if stored != seg_md5.hexdigest():
                 raise SegmentMismatch(f"segment {seg_name} was stored with ETag {stored}; "
                                       f"the bytes sent hash to {seg_md5.hexdigest()}")
-            etags.append(stored)
+            written.append(SegmentStep(len(written) + 1, seg_name, size, offset, md5=stored))
     finally:
         resp.close()
     if image.get("checksum") and whole_md5.hexdigest() != image["checksum"]:
@@ -189,6 +189,5 @@ def stream_export(params: dict, glance, swift, image: dict, container: str, name
                             "no manifest written")
     swift.put_object(container, name, b"", length=0, headers={"X-Object-Manifest": manifest_value(container, prefix)},
                      what=f"write the manifest {swift.where(container, name)}")
-    head = {k.lower(): v for k, v in (swift.head_object(container, name) or {}).items()}
-    if etags and unquote_etag(head.get("etag")) != etag_of_etags(etags):
-        raise TransferError(f"The manifest {swift.where(container, name)} does not read back as the segments written")
+    # the manifest must read back as exactly these segments (not a stale one left beside them)
+    verify_written(swift, WritePlan(container, name, container, prefix, written))

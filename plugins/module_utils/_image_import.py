@@ -121,7 +121,7 @@ def expected_size(params: dict, swift, source_glance) -> int:
         if headers is None:
             raise TransferError(f"Source object {swift.where(params['container'], params['object'])} does not exist",
                                 missing=f"{params['container']}/{params['object']}")
-        return int({k.lower(): v for k, v in headers.items()}.get("content-length", 0))
+        return int(headers.get("content-length", 0))
     if source_glance is None:
         raise TransferError("Give container and object, or source_image_id and source_region")
     source = source_glance.get_image(params["source_image_id"])
@@ -158,9 +158,7 @@ def upload(glance, swift, params: dict, image: dict, size: int) -> None:
 
 def tempurl(swift, container: str, name: str) -> str:
     """A GET TempURL of the object, with the account's key (set only when the account has none)."""
-    headers = {k.lower(): v for k, v in swift.http.request("HEAD", swift.url, f"read the account in region "
-                                                           f"{swift.region}", ok=(200, 204)).headers.items()}
-    key = headers.get("x-account-meta-temp-url-key")
+    key = swift.head_account().get("x-account-meta-temp-url-key")
     if not key:
         key = secrets.token_hex(20)
         swift.http.request("POST", swift.url, f"set a TempURL key on the account in region {swift.region}",

@@ -14,6 +14,11 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._errors impor
 SWIFT_MAX_SEGMENT = 5 * 1024 ** 3  # Swift's default max_file_size is 5 GiB + 2 bytes
 
 
+def lower_keys(headers) -> dict:
+    """HTTP header names are case-insensitive; the collection reads them lower-cased."""
+    return {key.lower(): value for key, value in headers.items()}
+
+
 class Swift:
     """One object store (one region of one identity)."""
 
@@ -43,18 +48,25 @@ class Swift:
                 self._info = {}
         return self._info
 
+    def head_account(self) -> dict:
+        """The account's headers, names lower-cased."""
+        resp = self.http.request("HEAD", self.url, f"read the account in region {self.region}", ok=(200, 204))
+        return lower_keys(resp.headers)
+
     def head_container(self, container: str) -> dict | None:
+        """The container's headers, names lower-cased; None if it does not exist."""
         resp = self.http.request("HEAD", self._url(container), f"read {self.where(container)}", ok=(200, 204, 404))
-        return None if resp.status_code == 404 else dict(resp.headers)
+        return None if resp.status_code == 404 else lower_keys(resp.headers)
 
     def put_container(self, container: str) -> None:
         self.http.request("PUT", self._url(container), f"create {self.where(container)}", ok=(201, 202, 204))
 
     def head_object(self, container: str, name: str) -> dict | None:
-        """The object's headers (for a DLO manifest: the totals over its segments), or None."""
+        """The object's headers, names lower-cased (for a DLO manifest: the totals over its
+        segments); None if it does not exist."""
         resp = self.http.request("HEAD", self._url(container, name), f"read {self.where(container, name)}",
                                  ok=(200, 204, 404))
-        return None if resp.status_code == 404 else dict(resp.headers)
+        return None if resp.status_code == 404 else lower_keys(resp.headers)
 
     def list_objects(self, container: str, prefix: str = "") -> list[dict]:
         """Every object under the prefix, in Swift's order: pages are followed by marker to the end."""
