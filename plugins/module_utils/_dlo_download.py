@@ -27,6 +27,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._errors impor
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import (
     Progress,
     SegmentMismatch,
+    drop_cached,
     md5_of_file_range,
     response_chunks,
     run_parallel,
@@ -134,12 +135,13 @@ class BackgroundSync:
 
     The rename must follow an fsync (or a crash could leave the destination name on
     unwritten blocks), and one fsync of gigabytes at the end is seconds spent doing nothing
-    else. poke() after each finished segment lets a thread flush what is written so far, so
-    the final fsync has only the tail left.
+    else. poke() after each verified segment lets a thread flush what is written so far, so
+    the final fsync has only the tail left, and then drop the flushed pages from the cache.
     """
 
     def __init__(self, fd: int):
         self.fd, self.wanted, self.done = fd, threading.Event(), False
+        self.finished, self.lock = [], threading.Lock()
         self.thread = threading.Thread(target=self.loop, name="dlo-download-sync", daemon=True)
 
     def __enter__(self):
@@ -151,7 +153,10 @@ class BackgroundSync:
         self.wanted.set()
         self.thread.join()
 
-    def poke(self) -> None:
+    def poke(self, offset: int, size: int) -> None:
+        """A segment is written and verified: flush it, then let its pages go."""
+        with self.lock:
+            self.finished.append((offset, size))
         self.wanted.set()
 
     def loop(self) -> None:
@@ -160,13 +165,17 @@ class BackgroundSync:
             self.wanted.clear()
             if self.done:
                 return
+            with self.lock:
+                ranges, self.finished = self.finished, []
             try:
                 os.fdatasync(self.fd)
             except OSError:
                 return  # the final fsync, on the main thread, reports a failing disk
+            for offset, size in ranges:
+                drop_cached(self.fd, offset, size)
 
 
-def fetch_segment(swift, container: str, fd: int, step, progress, finished=lambda: None) -> None:
+def fetch_segment(swift, container: str, fd: int, step, progress, finished=lambda offset, size: None) -> None:
     def attempt():
         progress.segment(step.name, "transferring")
         resp = swift.get_object(container, step.name)
@@ -190,7 +199,7 @@ def fetch_segment(swift, container: str, fd: int, step, progress, finished=lambd
             raise SegmentMismatch(f"segment {step.name} arrived as {got} bytes with MD5 {digest.hexdigest()}; "
                                   f"its listing says {step.size} bytes with MD5 {step.md5}")
         progress.segment(step.name, "verified")
-        finished()
+        finished(step.offset, step.size)
 
     with_retries(step, attempt, swift.http.policy, f"download segment {step.name} of {swift.where(container)}",
                  progress)

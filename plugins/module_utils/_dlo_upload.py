@@ -24,6 +24,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer imp
     Progress,
     SegmentMismatch,
     StreamBody,
+    drop_cached,
     file_chunks,
     md5_of_file_range,
     run_parallel,
@@ -132,6 +133,7 @@ def upload_segment(swift, fd: int, container: str, step, progress, concurrency: 
         if got != step.md5:
             raise SegmentMismatch(f"segment {step.name} was stored with ETag {got}, expected {step.md5}")
         progress.segment(step.name, "verified")
+        drop_cached(fd, step.offset, step.size)
 
     with_retries(step, attempt, swift.http.policy, f"upload segment {step.name} to {swift.where(container)}", progress)
 
@@ -143,7 +145,7 @@ def delete(params: dict, swift, check_mode: bool) -> dict:
     if headers is None:
         return {"changed": False, "object": f"{container}/{name}", "region": swift.region, "deleted": [],
                 "msg": f"{container}/{name} does not exist in region {swift.region}; nothing to delete"}
-    manifest = {k.lower(): v for k, v in headers.items()}.get("x-object-manifest")
+    manifest = headers.get("x-object-manifest")
     if not manifest:
         raise TransferError(f"{swift.where(container, name)} is not a Dynamic Large Object; "
                             "state=absent deletes only DLOs (manifest and segments)", not_dlo=True)
