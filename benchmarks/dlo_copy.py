@@ -55,9 +55,10 @@ def log(msg: str) -> None:
 
 
 class Cloud:
-    def __init__(self):
+    def __init__(self, swift_workers: str = "0"):
         self.env = {**os.environ, "LOCALCLOUD_DIR": str(OUT / "cloud"),
-                    "LOCALCLOUD_SWIFT_MAX_FILE_SIZE": str(5 * 1024 ** 3 + 2)}
+                    "LOCALCLOUD_SWIFT_MAX_FILE_SIZE": str(5 * 1024 ** 3 + 2),
+                    "LOCALCLOUD_SWIFT_WORKERS": swift_workers}
         # the servers run on the system python3, as the test command runs them (their venvs are cached per Python)
         self.launcher = [shutil.which("python3") or sys.executable, str(REPO / "tests" / "localcloud" / "localcloud.py")]
 
@@ -246,6 +247,11 @@ def main() -> int:
     parser.add_argument("--size-gib", type=float, default=2.0)
     parser.add_argument("--rounds", type=int, default=3,
                         help="each tool runs this many times, in a rotated order; medians are reported")
+    parser.add_argument("--swift-workers", default="0",
+                        help="Swift's 'workers' for the cloud's Swift servers: 0 (one process each, as the test "
+                             "cloud runs them), a number, or 'auto' (Swift's own default, one per core)")
+    parser.add_argument("--sweep", default="1,2,8",
+                        help="concurrencies to run swift_dlo_copy at once each, beside the rounds' 4 ('' for none)")
     options = parser.parse_args()
     size = int(options.size_gib * 1024) * MiB
     OUT.mkdir(parents=True, exist_ok=True)
@@ -255,7 +261,7 @@ def main() -> int:
     rclone = shutil.which("rclone")
     runs = {name: [] for name in TOOLS}  # name -> [(seconds, peak RSS KiB, (tool CPU s, servers' CPU s))]
     try:
-        with Cloud() as cloud:
+        with Cloud(options.swift_workers) as cloud:
             source = work / "source.img"
             log(f"making a {size // MiB} MiB random file")
             digest = make_source(source, size)
@@ -345,6 +351,14 @@ def main() -> int:
                     runs[name].append((t, rss, cpu))
                     log(f"round {round_no + 1}: {name} {t:.1f} s, CPU {cpu[0]:.1f} s tool + {cpu[1]:.1f} s servers")
 
+            # does concurrency pay here? (on two cores the servers are the limit well before 4)
+            sweep = {}
+            for level in [int(x) for x in options.sweep.split(",") if x.strip()]:
+                t, _, _ = module("swift_dlo_copy", {**copy_args, "concurrency": level}, cloud, work)
+                verify("copy")
+                sweep[level] = t
+                log(f"swift_dlo_copy at concurrency {level}: {t:.1f} s")
+
             # RSS at twice the size: a second DLO made of the same segments twice
             session = cloud.session()
             session.put(f"{cloud.swift['RegionOne']}/double")
@@ -392,8 +406,8 @@ def main() -> int:
     peak = {name: max(rss for _, rss, _ in got) for name, got in runs.items()}
     cpu = {name: (median([c[0] for _, _, c in got]), median([c[1] for _, _, c in got])) for name, got in runs.items()}
     print(f"\nDLO of {size // MiB} MiB in {size // SEGMENT} segments of 128 MiB, RegionOne -> RegionTwo, "
-          f"concurrency {CONCURRENCY}, {os.cpu_count()} cores; median of {options.rounds} rounds in rotated "
-          "order after an untimed warm-up\n")
+          f"concurrency {CONCURRENCY}, {os.cpu_count()} cores, Swift workers {options.swift_workers}; median of "
+          f"{options.rounds} rounds in rotated order after an untimed warm-up\n")
     print(f"| {'tool':50} | {'wall s':>7} | {'MB/s':>7} | {'runs s':>18} | {'peak RSS MiB':>12} | "
           f"{'tool CPU s':>10} | {'servers CPU s':>13} |")
     print(f"|{'-' * 52}|{'-' * 9}|{'-' * 9}|{'-' * 20}|{'-' * 14}|{'-' * 12}|{'-' * 15}|")
@@ -403,6 +417,9 @@ def main() -> int:
         spread = " ".join(f"{t:.1f}" for t, _, _ in got)
         print(f"| {name:50} | {wall[name]:7.1f} | {size / wall[name] / 1e6:7.1f} | {spread:>18} | "
               f"{peak[name] / 1024:12.1f} | {cpu[name][0]:10.1f} | {cpu[name][1]:13.1f} |")
+    if sweep:
+        sweep[CONCURRENCY] = wall["swift_dlo_copy"]
+        print("\nswift_dlo_copy by concurrency: " + ", ".join(f"{level}: {sweep[level]:.1f} s" for level in sorted(sweep)))
     copy_t, cli_t = wall["swift_dlo_copy"], wall["swift CLI via disk (download + upload --use-dlo)"]
     print("\nratios of the medians (targets in brackets):")
     print(f"  swift_dlo_copy / raw baseline         {copy_t / wall['raw baseline (curl | curl per segment)']:.2f}  [<= 1.10]")

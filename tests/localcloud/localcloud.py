@@ -28,6 +28,8 @@ Settings (environment):
                                    unset ports are picked free; a taken one is refused
   LOCALCLOUD_SWIFT_LISTING_LIMIT   container listing page size (default 100)
   LOCALCLOUD_SWIFT_MAX_FILE_SIZE   largest single object in bytes (default 64 MiB)
+  LOCALCLOUD_SWIFT_WORKERS         Swift's 'workers' for every Swift server (default 0: one
+                                   process each; 'auto' is Swift's own default, one per core)
   LOCALCLOUD_EXPORT_SEGMENT_SIZE   segment size of export tasks (default 4 MiB)
   LOCALCLOUD_TOKEN_EXPIRATION      Keystone token lifetime in seconds (default 3600)
   LOCALCLOUD_TASK_STEP_SECONDS     time a task spends in 'pending' (default 0.5)
@@ -412,7 +414,7 @@ devices = {d}/srv
 mount_check = false
 disable_fallocate = true
 bind_ip = 127.0.0.1
-workers = 0
+workers = {setting('SWIFT_WORKERS', '0')}
 user = {user}
 log_level = INFO
 recon_cache_path = {d}/cache
@@ -708,7 +710,8 @@ def _start(ports: dict[str, int], cloud_venv: Path, swift_venv: Path) -> dict:
         **ids,
         "settings": {key: setting(key, default) for key, default in (
             ("SWIFT_LISTING_LIMIT", "100"), ("SWIFT_MAX_FILE_SIZE", str(64 * 1024 ** 2)),
-            ("EXPORT_SEGMENT_SIZE", str(4 * 1024 ** 2)), ("TOKEN_EXPIRATION", "3600"))},
+            ("EXPORT_SEGMENT_SIZE", str(4 * 1024 ** 2)), ("TOKEN_EXPIRATION", "3600"),
+            ("SWIFT_WORKERS", "0"))},
     }
     write_private(STATE / "clouds.yaml", clouds_yaml(keystone, identity_v2, pw, ids["app_credential"]))
     write_private(STATE / "cloud.json", json.dumps(cloud, indent=1))
