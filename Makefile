@@ -16,5 +16,5 @@ cloud-stop:
 cloud-status:
 	python3 tests/localcloud/localcloud.py status
 
-benchmark:  ## a DLO between regions: our modules beside the swift CLI, rclone and raw curl (about 5 minutes)
+benchmark:  ## a DLO between regions: our modules beside the swift CLI, rclone and raw curl (about 10 minutes)
 	bash hacking/benchmark.sh
