@@ -114,7 +114,8 @@ def md5_of_file_range(fd: int, offset: int, size: int) -> str:
 
 
 class Progress:
-    """A machine-readable progress file, rewritten atomically at most once a second.
+    """A machine-readable progress file, rewritten atomically: at most once a second as bytes
+    move, and within a tenth of a second when a segment changes state (at once when one fails).
 
     {"operation", "source", "target", "state", "bytes_done", "bytes_total", "percent",
      "rate_bytes_per_second", "eta_seconds", "segments": {name: {"state", "size"}}, ...}
@@ -144,21 +145,22 @@ class Progress:
         self.write()
 
     def segment(self, name: str, state: str) -> None:
+        """A segment changed state: written at once if it failed, within a tenth of a second otherwise."""
         with self.lock:
             self.doc["segments"].setdefault(name, {})["state"] = state
-        self.write(force=state in ("failed",))
+        self.write(force=state in ("failed",), interval=0.1)
 
     def finish(self, state: str) -> None:
         with self.lock:
             self.doc["state"] = state
         self.write(force=True)
 
-    def write(self, force: bool = False) -> None:
+    def write(self, force: bool = False, interval: float | None = None) -> None:
         if not self.path:
             return
         now = time.time()
         with self.lock:
-            if not force and now - self.last_write < self.interval:
+            if not force and now - self.last_write < (self.interval if interval is None else interval):
                 return
             self.last_write = now
             elapsed = max(now - self.started, 1e-6)

@@ -81,18 +81,19 @@ def test_a_swift_cli_dlo_is_verified_and_downloaded(run, producer, unique, tmp_p
 
 def test_a_killed_upload_resumes_and_sends_only_what_is_missing(run, producer, unique, tmp_path):
     src, progress = tmp_path / "big.img", tmp_path / "progress.json"
-    digest = random_file(src, 192 * MiB)
+    # 48 segments: the upload lasts a few seconds, so the kill at 40 % lands well before the manifest
+    digest = random_file(src, 48 * 8 * MiB)
     args = {"cloud": "localcloud-producer", "container": unique, "object": "big.img", "src": str(src),
             "segment_size": "8MiB", "concurrency": 2, "progress_file": str(progress)}
     run.killed_part_way("swift_dlo_upload", args, progress, 0.4)
     names = [o["name"] for o in listing(producer, "RegionOne", unique)]
     assert "big.img" not in names  # the manifest comes last, so a killed upload has none
     kept = len([n for n in names if n.startswith("big.img-")])
-    assert 0 < kept < 24
+    assert 0 < kept < 48
     result = run("swift_dlo_upload", args)
     assert result["changed"] and not result.get("failed"), result["msg"]
     # at most what was in flight when killed is sent again, on top of what was missing
-    assert result["bytes_sent"] <= (24 - kept + 2) * 8 * MiB
+    assert result["bytes_sent"] <= (48 - kept + 2) * 8 * MiB
     assert result["plan"]["to_keep"] >= kept - 2
     with producer.session() as s:
         body = s.get(f"{producer.url('object-store', 'RegionOne')}/{unique}/big.img").content
@@ -101,7 +102,7 @@ def test_a_killed_upload_resumes_and_sends_only_what_is_missing(run, producer, u
 
 def test_a_killed_copy_resumes_and_ends_identical(run, producer, unique, tmp_path):
     src, progress = tmp_path / "big.img", tmp_path / "progress.json"
-    digest = random_file(src, 192 * MiB)
+    digest = random_file(src, 48 * 8 * MiB)
     up = run("swift_dlo_upload", {"cloud": "localcloud-producer", "container": unique, "object": "big.img",
                                   "src": str(src), "segment_size": "8MiB", "concurrency": 2})
     assert up["changed"], up["msg"]
@@ -112,7 +113,7 @@ def test_a_killed_copy_resumes_and_ends_identical(run, producer, unique, tmp_pat
     assert "big.img" not in names
     result = run("swift_dlo_copy", args)
     assert result["changed"] and not result.get("failed"), result["msg"]
-    assert result["bytes_copied"] < 192 * MiB
+    assert result["bytes_copied"] < 48 * 8 * MiB
     with producer.session() as s:
         body = s.get(f"{producer.url('object-store', 'RegionTwo')}/{unique}/big.img").content
     assert hashlib.md5(body).hexdigest() == digest
