@@ -154,6 +154,12 @@ def chunk_layout(total: int, segment_size: int) -> list[tuple[int, int]]:
     return layout
 
 
+def layout_steps(prefix: str, total: int, segment_size: int) -> list:
+    """The SegmentSteps that cut ``total`` bytes into segments named ``<prefix>00001``, ..."""
+    return [SegmentStep(n, segment_name(prefix, n), size, offset)
+            for n, (offset, size) in enumerate(chunk_layout(total, segment_size), 1)]
+
+
 def plan_segments(wanted: list, existing: dict) -> list:
     """Compare wanted SegmentSteps with the target's segments by name; mark what can be kept.
 

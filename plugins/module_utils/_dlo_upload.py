@@ -11,10 +11,8 @@ import os
 import re
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import (
-    SegmentStep,
-    chunk_layout,
     default_prefix,
-    segment_name,
+    layout_steps,
     split_manifest,
 )
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_write import apply_write, plan_write
@@ -74,8 +72,7 @@ def run(params: dict, swift, check_mode: bool) -> dict:
     size = os.path.getsize(src)
     prefix = params["segment_prefix"] or default_prefix(name)
     seg_container = params["segment_container"] or container
-    steps = [SegmentStep(n, segment_name(prefix, n), length, offset)
-             for n, (offset, length) in enumerate(chunk_layout(size, segment_size), 1)]
+    steps = layout_steps(prefix, size, segment_size)
     fd = os.open(src, os.O_RDONLY)
     try:
         plan = plan_write(swift, container, name, seg_container, prefix, steps, manifest_headers(params),

@@ -19,12 +19,10 @@ from __future__ import annotations
 import hashlib
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import (
-    SegmentStep,
-    chunk_layout,
     default_prefix,
     dlo_problems,
+    layout_steps,
     read_dlo,
-    segment_name,
     segments_from_listing,
     unquote_etag,
 )
@@ -138,8 +136,8 @@ def stream_export(params: dict, glance, swift, image: dict, container: str, name
     segment_size = parse_size(params["segment_size"])
     check_segment_size(swift, segment_size)
     prefix = default_prefix(name)
-    layout = chunk_layout(image.get("size") or 0, segment_size)
-    names = [segment_name(prefix, n) for n in range(1, len(layout) + 1)]
+    steps = layout_steps(prefix, image.get("size") or 0, segment_size)
+    names = {step.name for step in steps}
     for old in segments_from_listing(swift.list_objects(container, prefix)):
         if old.name not in names:
             swift.delete_object(container, old.name)
@@ -148,14 +146,13 @@ def stream_export(params: dict, glance, swift, image: dict, container: str, name
     whole_hash = hashlib.new(algo) if algo in hashlib.algorithms_available else None
     resp = glance.http.request("GET", f"{glance.url}/v2/images/{image['id']}/file",
                                f"download {glance.where(image['id'])}", stream=True, ok=(200,))
-    written = []
     try:
         source = resp.raw.stream(COPY_CHUNK, decode_content=False)
         carry = b""
-        for seg_name, (offset, size) in zip(names, layout):
+        for step in steps:
             seg_md5 = hashlib.md5()
 
-            def chunks(size=size, seg_md5=seg_md5):
+            def chunks(size=step.size, seg_md5=seg_md5):
                 nonlocal carry
                 left = size
                 while left:
@@ -171,14 +168,13 @@ def stream_export(params: dict, glance, swift, image: dict, container: str, name
                     left -= len(piece)
                     yield piece
 
-            put = swift.put_object(container, seg_name, StreamBody(chunks(), size), length=size, retry=False,
-                                   headers={"Content-Type": "application/octet-stream"},
-                                   what=f"write segment {seg_name} of the export of {glance.where(image['id'])}")
-            stored = unquote_etag(put.headers.get("Etag"))
-            if stored != seg_md5.hexdigest():
-                raise SegmentMismatch(f"segment {seg_name} was stored with ETag {stored}; "
+            put = swift.put_object(container, step.name, StreamBody(chunks(), step.size), length=step.size,
+                                   retry=False, headers={"Content-Type": "application/octet-stream"},
+                                   what=f"write segment {step.name} of the export of {glance.where(image['id'])}")
+            step.md5 = unquote_etag(put.headers.get("Etag"))
+            if step.md5 != seg_md5.hexdigest():
+                raise SegmentMismatch(f"segment {step.name} was stored with ETag {step.md5}; "
                                       f"the bytes sent hash to {seg_md5.hexdigest()}")
-            written.append(SegmentStep(len(written) + 1, seg_name, size, offset, md5=stored))
     finally:
         resp.close()
     if image.get("checksum") and whole_md5.hexdigest() != image["checksum"]:
@@ -190,4 +186,4 @@ def stream_export(params: dict, glance, swift, image: dict, container: str, name
     swift.put_object(container, name, b"", length=0, headers={"X-Object-Manifest": manifest_value(container, prefix)},
                      what=f"write the manifest {swift.where(container, name)}")
     # the manifest must read back as exactly these segments (not a stale one left beside them)
-    verify_written(swift, WritePlan(container, name, container, prefix, written))
+    verify_written(swift, WritePlan(container, name, container, prefix, steps))

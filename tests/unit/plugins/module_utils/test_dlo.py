@@ -11,6 +11,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import (
     dlo_problems,
     etag_of_etags,
     layout_problems,
+    layout_steps,
     plan_segments,
     segment_name,
     split_manifest,
@@ -68,6 +69,14 @@ def test_chunk_layout():
         chunk_layout(10, 0)
     with pytest.raises(TransferError, match="at most 99999"):
         chunk_layout(100000, 1)
+
+
+def test_layout_steps_name_number_and_place_each_segment():
+    steps = layout_steps("disk.vhd-", 10, 4)
+    assert [(s.number, s.name, s.offset, s.size) for s in steps] == [
+        (1, "disk.vhd-00001", 0, 4), (2, "disk.vhd-00002", 4, 4), (3, "disk.vhd-00003", 8, 2)]
+    assert all(s.md5 is None and s.action == "transfer" for s in steps)
+    assert layout_steps("disk.vhd-", 0, 4) == []
 
 
 def test_segment_names_sort_in_order():
