@@ -650,12 +650,14 @@ def _start(ports: dict[str, int], cloud_venv: Path, swift_venv: Path) -> dict:
                 [str(cloud_venv / "bin" / "glance-manage"), "--config-file", str(d / "glance-api.conf"), "db_sync"])
         synced_db("keystone", cloud_venv, ks / "keystone.db", manage + ["db_sync"])
         for step in (["fernet_setup", *user], ["credential_setup", *user], [
-                "bootstrap", "--bootstrap-password", pw["admin"],
-                "--bootstrap-region-id", "RegionOne",
+                "bootstrap", "--bootstrap-region-id", "RegionOne",
                 "--bootstrap-public-url", f"{keystone}/v3",
                 "--bootstrap-internal-url", f"http://localhost:{ports['keystone']}/v3",
                 "--bootstrap-admin-url", f"{keystone}/v3"]):
-            done = subprocess.run(manage + step, capture_output=True, text=True)
+            # the admin password goes by environment: on the command line a random one that
+            # happens to start with "-" is read as an option (CI met this), and it would show in ps
+            done = subprocess.run(manage + step, capture_output=True, text=True,
+                                  env={**os.environ, "OS_BOOTSTRAP_PASSWORD": pw["admin"]})
             if done.returncode:
                 raise CloudError(f"keystone-manage {step[0]} failed:\n{(done.stdout + done.stderr)[-3000:]}")
         spawn("keystone", [str(cloud_venv / "bin" / "uwsgi"), "--ini", str(ks / "uwsgi.ini")],
