@@ -29,6 +29,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer imp
     SegmentMismatch,
     drop_cached,
     md5_of_file_range,
+    record_segment_md5s,
     response_chunks,
     run_parallel,
     with_retries,
@@ -108,6 +109,8 @@ def run(params: dict, swift, check_mode: bool) -> dict:
                 run_parallel(todo, lambda step: fetch_segment(swift, dlo.segment_container, fd, step, progress,
                                                               syncer.poke), params["concurrency"])
         os.fsync(fd)
+        # for a later swift_dlo_upload of this file: the ETags it sends need no second MD5 pass
+        recorded = record_segment_md5s(fd, steps)
     finally:
         os.close(fd)
     # Every byte range is verified by now: kept segments were hashed from the file when planning,
@@ -125,6 +128,7 @@ def run(params: dict, swift, check_mode: bool) -> dict:
     for step in todo:
         step.action = "fetched"
     result["segments"] = [s.as_dict() for s in steps]
+    result["md5s_recorded"] = recorded
     result["msg"] = (f"fetched {len(todo)} of {len(steps)} segments of {container}/{name} ({dlo.size} bytes) "
                      f"into {dest}; every segment and the whole verified")
     return result

@@ -25,6 +25,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer imp
     drop_cached,
     file_chunks,
     md5_of_file_range,
+    recorded_segment_md5s,
     run_parallel,
     with_retries,
 )
@@ -88,8 +89,11 @@ def run(params: dict, swift, check_mode: bool) -> dict:
             result["msg"] = f"would upload {len(plan.to_transfer)} of {len(steps)} segments ({why(plan)})"
         else:
             progress = Progress(params.get("progress_file"), "upload", src, f"{swift.region}:{container}/{name}", steps)
+            recorded = recorded_segment_md5s(fd, segment_size)
             apply_write(swift, plan, lambda step: upload_segment(swift, fd, seg_container, step, progress,
-                                                                 params["concurrency"]), params["concurrency"], progress)
+                                                                 recorded.get(step.offset)),
+                        params["concurrency"], progress)
+            result["md5s_from_record"] = len([s for s in plan.to_transfer if s.offset in recorded])
             result["msg"] = f"uploaded {len(plan.to_transfer)} of {len(steps)} segments to {container}/{name} ({why(plan)})"
         result["bytes_sent"] = 0 if check_mode else sum(s.size for s in plan.to_transfer)
         result["segments"] = [s.as_dict() for s in steps]
@@ -109,14 +113,18 @@ def why(plan) -> str:
     return "; ".join(parts) or "nothing"
 
 
-def upload_segment(swift, fd: int, container: str, step, progress, concurrency: int) -> None:
+def upload_segment(swift, fd: int, container: str, step, progress, recorded: str | None = None) -> None:
     """Hash the chunk (the ETag must precede the body), then stream it; the server checks the MD5.
 
     A file that changes between the two reads is caught by the server too (422), and the
-    segment is hashed and sent again.
+    segment is hashed and sent again. ``recorded`` is the MD5 swift_dlo_download noted for
+    this chunk: the first attempt sends it as the ETag without hashing; were the file changed
+    since, the server refuses the body (422) and the retry hashes the chunk.
     """
+    claims = [recorded] if recorded else []
+
     def attempt():
-        step.md5 = md5_of_file_range(fd, step.offset, step.size)
+        step.md5 = claims.pop() if claims else md5_of_file_range(fd, step.offset, step.size)
         body = StreamBody(file_chunks(fd, step.offset, step.size), step.size, progress)
         progress.segment(step.name, "transferring")
         try:

@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 
+from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import chunk_layout
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError, scrub
 from ansible_collections.cloudimages.transfer.plugins.module_utils._http import COPY_CHUNK, HttpError, RetryPolicy
 
@@ -111,6 +112,54 @@ def md5_of_file_range(fd: int, offset: int, size: int) -> str:
     for chunk in file_chunks(fd, offset, size):
         digest.update(chunk)
     return digest.hexdigest()
+
+
+# What swift_dlo_download verified, kept on the file it wrote: a JSON line naming the file's
+# size, mtime and segment size, then each segment's MD5 as 16 raw bytes. ext4 keeps about 4 KiB
+# of extended attributes per file, so about 240 segments; a longer list is not kept.
+MD5_RECORD_XATTR = "user.cloudimages.transfer.segment_md5s"
+
+
+def record_segment_md5s(fd: int, steps: list) -> bool:
+    """Note on the file the MD5 of each segment just written and verified; best effort.
+
+    Only a regular layout (equal segments, the last one shorter or equal) is noted, since
+    that is the only layout swift_dlo_upload cuts. False when nothing was kept (no
+    extended attributes on this filesystem, too many segments, an irregular layout).
+    """
+    if not steps or not hasattr(os, "setxattr"):
+        return False
+    st = os.fstat(fd)
+    if [(s.offset, s.size) for s in steps] != chunk_layout(st.st_size, steps[0].size):
+        return False
+    head = json.dumps({"size": st.st_size, "mtime_ns": st.st_mtime_ns, "segment_size": steps[0].size})
+    try:
+        os.setxattr(fd, MD5_RECORD_XATTR, head.encode() + b"\n" + b"".join(bytes.fromhex(s.md5) for s in steps))
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def recorded_segment_md5s(fd: int, segment_size: int) -> dict:
+    """{offset: md5} from a record on the file, if it still describes the file and this layout.
+
+    The file's size and mtime must be those recorded, and cutting the file by segment_size
+    must give the recorded segments. The values are claims, not proofs: an upload sends each
+    as its segment's ETag and the server refuses bytes that do not match it.
+    """
+    try:
+        raw = os.getxattr(fd, MD5_RECORD_XATTR)
+        head, _, digests = raw.partition(b"\n")
+        doc = json.loads(head)
+        st = os.fstat(fd)
+        if doc["size"] != st.st_size or doc["mtime_ns"] != st.st_mtime_ns:
+            return {}
+        layout = chunk_layout(st.st_size, segment_size)
+        if layout != chunk_layout(st.st_size, doc["segment_size"]) or len(digests) != 16 * len(layout):
+            return {}
+    except (AttributeError, OSError, ValueError, KeyError, TypeError, TransferError):
+        return {}
+    return {offset: digests[16 * i:16 * i + 16].hex() for i, (offset, _size) in enumerate(layout)}
 
 
 class Progress:

@@ -67,6 +67,13 @@ options:
   progress_file:
     description: A path where a JSON progress document is kept up to date during the download.
     type: path
+notes:
+  - The verified MD5 of each segment is kept on the written file as the extended attribute
+    C(user.cloudimages.transfer.segment_md5s), with the file's size and modification time.
+    M(cloudimages.transfer.swift_dlo_upload) of the unchanged file with the same segment size
+    sends them as the segments' ETags instead of hashing the file again; Swift still checks
+    every byte against them. Filesystems without user extended attributes, and more segments
+    than fit (about 240 on ext4), simply go without; see RV(md5s_recorded).
 seealso:
   - module: cloudimages.transfer.swift_dlo_upload
   - module: cloudimages.transfer.swift_dlo_copy
@@ -125,6 +132,11 @@ bytes_fetched:
   returned: always
   type: int
   sample: 1073741824
+md5s_recorded:
+  description: Whether the segments' MD5s were kept on the written file for a later upload (see the notes).
+  returned: when a download ran
+  type: bool
+  sample: true
 segments:
   description: Every segment with its number, name, size, offset, MD5 and action (V(keep), V(transfer) in check mode, V(fetched)).
   returned: always

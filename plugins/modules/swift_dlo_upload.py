@@ -97,6 +97,11 @@ notes:
   - The file is read twice per uploaded segment (once to compute the MD5 that must precede the
     body, once to send it); the second read normally comes from the page cache. Memory stays at
     about O(concurrency) x 1 MiB whatever the segment size.
+  - A file written by M(cloudimages.transfer.swift_dlo_download) carries the MD5s it verified
+    (an extended attribute, valid while the file's size and modification time are unchanged).
+    When the segment layout matches, those are sent as the ETags and the first read is
+    skipped; Swift refuses a body that does not match (HTTP 422), and that segment is then
+    hashed and sent again. Deciding which segments to keep on a rerun always hashes the file.
   - Readers of an existing manifest see the object change as segments are replaced; write to a
     new object name when that matters.
 seealso:
@@ -162,6 +167,11 @@ bytes_sent:
   returned: when O(state=present)
   type: int
   sample: 2147483648
+md5s_from_record:
+  description: Segments sent with the ETag recorded by M(cloudimages.transfer.swift_dlo_download) instead of a fresh hash.
+  returned: when segments were uploaded
+  type: int
+  sample: 16
 plan:
   description: Counts of segments to transfer and to keep, stale segments to delete, containers to create, and the manifest action.
   returned: when O(state=present)

@@ -143,6 +143,37 @@ def test_a_segment_corrupted_on_the_server_is_detected(run, cloud, producer, uni
     assert "disk.img" not in [o["name"] for o in listing(producer, "RegionTwo", unique)]
 
 
+def test_an_upload_trusts_a_downloads_md5s_only_as_far_as_swift_confirms_them(run, producer, unique, tmp_path):
+    src, dest = tmp_path / "disk.img", tmp_path / "down.img"
+    random_file(src, 4 * MiB + 5)
+    run("swift_dlo_upload", {"cloud": "localcloud-producer", "container": unique, "object": "disk.img",
+                             "src": str(src), "segment_size": "1MiB"})
+    down = run("swift_dlo_download", {"cloud": "localcloud-producer", "container": unique, "object": "disk.img",
+                                      "dest": str(dest)})
+    assert not down.get("failed"), down["msg"]
+    assert len(os.getxattr(dest, "user.cloudimages.transfer.segment_md5s")) > 5 * 16
+    # the file changes under a preserved mtime, so the record still looks valid: segment 2's
+    # recorded MD5 is now wrong, and Swift must refuse it rather than store other bytes
+    before = dest.stat()
+    with open(dest, "r+b") as f:
+        f.seek(MiB + 4096)
+        byte = f.read(1)
+        f.seek(MiB + 4096)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    os.utime(dest, ns=(before.st_atime_ns, before.st_mtime_ns))
+    up = run("swift_dlo_upload", {"cloud": "localcloud-producer", "region_name": "RegionTwo", "container": unique,
+                                  "object": "again.img", "src": str(dest), "segment_size": "1MiB"})
+    assert up["changed"] and not up.get("failed"), up["msg"]
+    assert up["md5s_from_record"] == 5  # the record was used, so the refusal is what kept the bytes right
+    with producer.session() as s:
+        body = s.get(f"{producer.url('object-store', 'RegionTwo')}/{unique}/again.img").content
+    assert hashlib.md5(body).hexdigest() == file_md5(dest) != file_md5(src)
+    stored = {o["name"]: o["hash"] for o in listing(producer, "RegionTwo", unique, "again.img-")}
+    with open(dest, "rb") as f:
+        assert [hashlib.md5(f.read(MiB)).hexdigest() for _ in range(5)] == [stored[f"again.img-{n:05d}"]
+                                                                            for n in range(1, 6)]
+
+
 def test_secrets_stay_out_of_verbose_output(run, cloud, unique, tmp_path):
     src = tmp_path / "f.img"
     random_file(src, 1000)

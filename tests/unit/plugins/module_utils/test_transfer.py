@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 
 import pytest
 from ansible_collections.cloudimages.transfer.plugins.module_utils import _transfer
@@ -14,6 +15,8 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer imp
     Progress,
     SegmentMismatch,
     StreamBody,
+    record_segment_md5s,
+    recorded_segment_md5s,
     retriable,
     run_parallel,
     with_retries,
@@ -115,6 +118,65 @@ def test_resume_keeps_only_segments_the_partial_file_holds_correctly(tmp_path):
     partial.write_bytes(b"".join(parts))
     assert len(local_matches(str(partial), steps)) == 3
     assert local_matches(str(tmp_path / "none"), steps) == []
+
+
+def recorded_file(tmp_path, parts):
+    path = tmp_path / "image.raw"
+    path.write_bytes(b"".join(parts))
+    steps, offset = [], 0
+    for n, part in enumerate(parts, 1):
+        steps.append(SegmentStep(n, f"s-{n:05d}", len(part), offset, md5(part)))
+        offset += len(part)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if not record_segment_md5s(fd, steps):
+            pytest.skip("this filesystem keeps no user extended attributes")
+    finally:
+        os.close(fd)
+    return path, steps
+
+
+def recall(path, segment_size):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return recorded_segment_md5s(fd, segment_size)
+    finally:
+        os.close(fd)
+
+
+def test_recorded_md5s_serve_the_same_layout_only(tmp_path):
+    path, steps = recorded_file(tmp_path, [b"a" * 8, b"b" * 8, b"c" * 3])
+    assert recall(path, 8) == {s.offset: s.md5 for s in steps}
+    assert recall(path, 4) == {}  # another segment size cuts other chunks
+    assert recall(path, 19) == {}
+
+
+def test_recorded_md5s_are_dropped_when_the_file_changes(tmp_path):
+    path, _ = recorded_file(tmp_path, [b"a" * 8, b"b" * 8])
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
+    assert recall(path, 8) == {}
+    path, _ = recorded_file(tmp_path, [b"a" * 8, b"b" * 8])
+    with open(path, "ab") as f:
+        f.write(b"more")
+    assert recall(path, 8) == {}
+
+
+def test_an_irregular_layout_or_a_damaged_record_is_not_used(tmp_path):
+    path = tmp_path / "image.raw"
+    path.write_bytes(b"a" * 4 + b"b" * 8)
+    fd = os.open(path, os.O_RDWR)
+    try:
+        steps = [SegmentStep(1, "s-1", 4, 0, md5(b"a" * 4)), SegmentStep(2, "s-2", 8, 4, md5(b"b" * 8))]
+        assert record_segment_md5s(fd, steps) is False
+        if hasattr(os, "setxattr"):
+            try:
+                os.setxattr(fd, _transfer.MD5_RECORD_XATTR, b"not json\n" + b"x" * 16)
+            except OSError:
+                pytest.skip("this filesystem keeps no user extended attributes")
+            assert recorded_segment_md5s(fd, 4) == {}
+    finally:
+        os.close(fd)
 
 
 class PagedHttp:
