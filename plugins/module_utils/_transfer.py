@@ -149,7 +149,7 @@ def recorded_segment_md5s(fd: int, segment_size: int) -> dict:
     """
     try:
         raw = os.getxattr(fd, MD5_RECORD_XATTR)
-        head, _, digests = raw.partition(b"\n")
+        head, digests = raw.split(b"\n", 1)
         doc = json.loads(head)
         st = os.fstat(fd)
         if doc["size"] != st.st_size or doc["mtime_ns"] != st.st_mtime_ns:

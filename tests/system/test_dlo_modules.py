@@ -170,7 +170,7 @@ def test_an_upload_trusts_a_downloads_md5s_only_as_far_as_swift_confirms_them(ru
     assert hashlib.md5(body).hexdigest() == file_md5(dest) != file_md5(src)
     stored = {o["name"]: o["hash"] for o in listing(producer, "RegionTwo", unique, "again.img-")}
     with open(dest, "rb") as f:
-        assert [hashlib.md5(f.read(MiB)).hexdigest() for _ in range(5)] == [stored[f"again.img-{n:05d}"]
+        assert [hashlib.md5(f.read(MiB)).hexdigest() for n in range(5)] == [stored[f"again.img-{n:05d}"]
                                                                             for n in range(1, 6)]
 
 

@@ -152,11 +152,11 @@ def test_recorded_md5s_serve_the_same_layout_only(tmp_path):
 
 
 def test_recorded_md5s_are_dropped_when_the_file_changes(tmp_path):
-    path, _ = recorded_file(tmp_path, [b"a" * 8, b"b" * 8])
+    path = recorded_file(tmp_path, [b"a" * 8, b"b" * 8])[0]
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
     assert recall(path, 8) == {}
-    path, _ = recorded_file(tmp_path, [b"a" * 8, b"b" * 8])
+    path = recorded_file(tmp_path, [b"a" * 8, b"b" * 8])[0]
     with open(path, "ab") as f:
         f.write(b"more")
     assert recall(path, 8) == {}
