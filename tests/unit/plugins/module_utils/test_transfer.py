@@ -106,12 +106,18 @@ def test_progress_file_reports_bytes_rate_and_segment_states(tmp_path):
     assert json.loads(path.read_text())["state"] == "done"
 
 
-def test_resume_keeps_only_segments_the_partial_file_holds_correctly(tmp_path):
-    parts = [b"a" * 8, b"b" * 8, b"c" * 3]
+def steps_of(parts: list) -> list:
+    """SegmentSteps for a file made of these parts, one segment each."""
     steps, offset = [], 0
     for n, part in enumerate(parts, 1):
         steps.append(SegmentStep(n, f"s-{n:05d}", len(part), offset, md5(part)))
         offset += len(part)
+    return steps
+
+
+def test_resume_keeps_only_segments_the_partial_file_holds_correctly(tmp_path):
+    parts = [b"a" * 8, b"b" * 8, b"c" * 3]
+    steps = steps_of(parts)
     partial = tmp_path / "f.part"
     partial.write_bytes(b"a" * 8 + b"X" * 8 + b"c" * 2)  # 2 damaged, 3 short
     assert [s.name for s in local_matches(str(partial), steps)] == ["s-00001"]
@@ -123,10 +129,7 @@ def test_resume_keeps_only_segments_the_partial_file_holds_correctly(tmp_path):
 def recorded_file(tmp_path, parts):
     path = tmp_path / "image.raw"
     path.write_bytes(b"".join(parts))
-    steps, offset = [], 0
-    for n, part in enumerate(parts, 1):
-        steps.append(SegmentStep(n, f"s-{n:05d}", len(part), offset, md5(part)))
-        offset += len(part)
+    steps = steps_of(parts)
     fd = os.open(path, os.O_RDONLY)
     try:
         if not record_segment_md5s(fd, steps):
