@@ -40,10 +40,12 @@ pinned_venv() {
   echo "$path"
 }
 
-# Debian packages the scripts use: qemu-img (making and checking disk images).
+# Debian packages the scripts use: qemu-img (making and checking disk images), rclone (a
+# large-object peer the tests and the benchmark read and write with).
 ensure_debian_packages() {
   local missing=()
   command -v qemu-img >/dev/null || missing+=(qemu-utils)
+  command -v rclone >/dev/null || missing+=(rclone)
   command -v curl >/dev/null || missing+=(curl)
   [ ${#missing[@]} = 0 ] && return 0
   local sudo=

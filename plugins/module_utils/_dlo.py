@@ -5,11 +5,20 @@
 # away in any release. Do not import it from outside this collection.
 """The Dynamic Large Object model: manifests, segments, their checks, and segment plans.
 
-A DLO is a zero-byte manifest object whose ``X-Object-Manifest: <container>/<prefix>`` makes
-a GET return, in listing order, every object under that prefix. Its HEAD shows the total
-Content-Length and an ETag that is the MD5 of the segments' ETags concatenated (not of the
-content). Everything here but read_dlo() is pure: plans are data the modules act on, show
-in check mode and diff, and derive ``changed`` from.
+A DLO is a manifest object whose ``X-Object-Manifest`` names ``<container>/<prefix>``,
+percent-encoded as UTF-8; Swift decodes it and a GET returns, in listing order, every object
+in that container whose name starts with the prefix, whatever their sizes. Swift's HEAD
+shows the summed Content-Length and the ETag-of-ETags (the MD5 of the segments' ETags
+concatenated) only while the listing fits in one page (fewer segments than the cluster's
+``container_listing_limit``); past that it shows the manifest's own headers. So the truth
+of a DLO is its complete, paginated listing, and the HEAD's totals are a cross-check only
+where Swift computed them.
+
+Segments this collection writes are named ``<prefix>NNNNN`` (five digits). Only such names
+are ever deleted as stale: other objects under the prefix belong to someone else, even
+though Swift would serve them as part of the DLO. Everything here but read_dlo() and
+choose_segment_size() is pure: plans are data the modules act on, show in check mode and
+diff, and derive ``changed`` from.
 """
 
 from __future__ import annotations
@@ -17,11 +26,17 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import asdict, dataclass, field
+from urllib.parse import quote, unquote
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
+from ansible_collections.cloudimages.transfer.plugins.module_utils._sizes import parse_size
 
 SEGMENT_DIGITS = 5
 MAX_SEGMENTS = 10 ** SEGMENT_DIGITS - 1
+SWIFT_MAX_SEGMENT = 5 * 1024 ** 3  # Swift's default max_file_size is 5 GiB + 2 bytes
+DEFAULT_LISTING_LIMIT = 10000  # Swift's default container_listing_limit
+DEFAULT_SEGMENT_SIZE = 1024 ** 3
+EMPTY_MD5 = hashlib.md5(b"").hexdigest()
 
 
 @dataclass(frozen=True)
@@ -33,18 +48,29 @@ class Segment:
 
 @dataclass
 class Dlo:
+    """A DLO as its complete listing defines it, with what Swift's HEAD said beside it."""
+
     container: str
     name: str
     segment_container: str
     prefix: str
-    size: int
-    etag: str
     segments: list = field(default_factory=list)
     headers: dict = field(default_factory=dict)  # the manifest's Content-Type and X-Object-Meta-*
+    head_size: int | None = None
+    head_etag: str | None = None
+    summed_by_swift: bool = True  # the HEAD's totals are Swift's sums (the listing fit in one page)
+
+    @property
+    def size(self) -> int:
+        return sum(seg.size for seg in self.segments)
+
+    @property
+    def etag(self) -> str:
+        return etag_of_etags(seg.etag for seg in self.segments)
 
     @property
     def manifest(self) -> str:
-        return f"{self.segment_container}/{self.prefix}"
+        return manifest_value(self.segment_container, self.prefix)
 
 
 def segment_name(prefix: str, number: int) -> str:
@@ -56,6 +82,36 @@ def default_prefix(name: str) -> str:
     return f"{name}-"
 
 
+def own_segment(prefix: str, name: str) -> bool:
+    """Whether ``name`` is one this collection writes as a segment under ``prefix``."""
+    return name.startswith(prefix) and re.fullmatch(r"\d{%d}" % SEGMENT_DIGITS, name[len(prefix):]) is not None
+
+
+def deletable_segments(prefix: str, listing: list, any_width: bool = False) -> tuple[list, list]:
+    """Split a listing under ``prefix`` into (segments this collection may delete, the others).
+
+    Deletable: the collection's own numbering, or with ``any_width`` any all-digit name in a
+    folder of the object's own (as the swift CLI and rclone lay out segments). Never an empty object: no segment written here is empty, but a
+    neighbour's DLO manifest is.
+    """
+    mine, others = [], []
+    for entry in listing:
+        rest = entry["name"][len(prefix):] if entry["name"].startswith(prefix) else None
+        numbered = rest is not None and (own_segment(prefix, entry["name"]) or (any_width and folder_number(prefix, rest)))
+        (mine if numbered and int(entry.get("bytes", 0)) > 0 else others).append(entry["name"])
+    return mine, others
+
+
+def folder_number(prefix: str, rest: str) -> bool:
+    """Whether ``rest`` is a number in a folder of the object's own: ``<prefix>/00000003`` or,
+    for a prefix ending in ``/``, ``<prefix>00000003`` (the swift CLI's and rclone's layouts)."""
+    if not prefix.endswith("/"):
+        if not rest.startswith("/"):
+            return False
+        rest = rest[1:]
+    return re.fullmatch(r"[0-9]+", rest) is not None
+
+
 def etag_of_etags(etags) -> str:
     return hashlib.md5("".join(etags).encode("ascii")).hexdigest()
 
@@ -65,48 +121,77 @@ def unquote_etag(value: str | None) -> str:
 
 
 def split_manifest(value: str) -> tuple[str, str]:
-    container, prefix = value.split("/", 1) if "/" in value else (value, "")
+    """``X-Object-Manifest`` as Swift reads it: percent-decoded (UTF-8), then container/prefix."""
+    try:
+        decoded = unquote(value, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise TransferError(f"X-Object-Manifest {value!r} is not percent-encoded UTF-8") from None
+    container, prefix = decoded.split("/", 1) if "/" in decoded else (decoded, "")
     if not container:
         raise TransferError(f"X-Object-Manifest {value!r} does not name a container")
     return container, prefix
 
 
-def layout_problems(segments: list) -> list[str]:
-    """What is wrong with the segments' layout: equal sizes except a shorter last one, no gaps."""
-    problems = []
+def manifest_value(container: str, prefix: str) -> str:
+    """The ``X-Object-Manifest`` value that Swift decodes back to container and prefix.
+
+    Swift refuses a raw value with ``?`` or ``&`` or a prefix starting with ``/``: those are
+    sent encoded, and so is every byte outside the unreserved set.
+    """
+    encoded = quote(prefix, safe="/")
+    if encoded.startswith("/"):
+        encoded = "%2F" + encoded[1:]
+    return f"{quote(container, safe='')}/{encoded}"
+
+
+def layout_warnings(prefix: str, segments: list) -> list[str]:
+    """What looks wrong for a disk image, though Swift serves it: unequal middle segments, a
+    last segment larger than the others, names outside a numbered series, gaps in it."""
+    warnings = []
     if not segments:
-        return problems
+        return warnings
     first = segments[0].size
     for seg in segments[1:-1]:
         if seg.size != first:
-            problems.append(f"segment {seg.name} is {seg.size} bytes where the others are {first}")
+            warnings.append(f"segment {seg.name} is {seg.size} bytes where the first is {first}")
     if len(segments) > 1 and not 0 < segments[-1].size <= first:
-        problems.append(f"last segment {segments[-1].name} is {segments[-1].size} bytes (expected 1 to {first})")
-    numbers = [re.search(r"(\d+)$", seg.name) for seg in segments]
-    if all(numbers):
-        values = [int(m.group(1)) for m in numbers]
+        warnings.append(f"last segment {segments[-1].name} is {segments[-1].size} bytes (expected 1 to {first})")
+    suffixes = [seg.name[len(prefix):] for seg in segments]
+    outside = [seg.name for seg, rest in zip(segments, suffixes) if not re.fullmatch(r"\d+", rest)]
+    if outside:
+        warnings.append(f"{len(outside)} segment names are outside the numbered series (first: {outside[0]})")
+    else:
+        values = [int(rest) for rest in suffixes]
         expected = list(range(values[0], values[0] + len(values)))
         if values != expected:
             missing = sorted(set(expected) - set(values))
-            problems.append("segment numbers have a gap" + (f" (missing {missing[:5]})" if missing else ""))
-    return problems
+            warnings.append("segment numbers have a gap" + (f" (missing {missing[:5]})" if missing else ""))
+    return warnings
 
 
 def dlo_problems(dlo: Dlo) -> list[str]:
-    """Everything that makes this DLO's listing disagree with its manifest."""
-    problems = layout_problems(dlo.segments)
-    total = sum(seg.size for seg in dlo.segments)
-    if total != dlo.size:
-        problems.append(f"segments add up to {total} bytes but the manifest says {dlo.size}")
-    if dlo.segments and etag_of_etags(seg.etag for seg in dlo.segments) != dlo.etag:
-        problems.append("the manifest ETag is not the MD5 of the segment ETags")
+    """What makes this DLO unusable: no segments, or a HEAD whose sums disagree with the listing."""
+    problems = []
     if not dlo.segments:  # a valid empty object to Swift, but never a disk image
-        problems.append(f"the manifest points at {dlo.manifest} where there are no segments")
+        problems.append(f"the manifest points at {dlo.segment_container}/{dlo.prefix} where there are no segments")
+    elif dlo.summed_by_swift:
+        if dlo.head_size is not None and dlo.head_size != dlo.size:
+            problems.append(f"segments add up to {dlo.size} bytes but the manifest says {dlo.head_size}")
+        if dlo.head_etag is not None and dlo.head_etag != dlo.etag:
+            problems.append("the manifest ETag is not the MD5 of the segment ETags")
     return problems
 
 
 def segments_from_listing(listing: list) -> list:
-    return [Segment(o["name"], int(o["bytes"]), o["hash"].lower()) for o in listing]
+    return [Segment(o["name"], int(o["bytes"]), unquote_etag(o["hash"])) for o in listing]
+
+
+def listing_limit(swift) -> int:
+    """The cluster's container_listing_limit: a DLO with this many segments is not summed by HEAD."""
+    try:
+        return int(swift.info().get("container_listing_limit") or DEFAULT_LISTING_LIMIT)
+    except (TypeError, ValueError):
+        return DEFAULT_LISTING_LIMIT
 
 
 def read_dlo(swift, container: str, name: str) -> Dlo | None:
@@ -119,10 +204,53 @@ def read_dlo(swift, container: str, name: str) -> Dlo | None:
         raise TransferError(f"{swift.where(container, name)} is not a Dynamic Large Object (no X-Object-Manifest)",
                             not_dlo=True)
     seg_container, prefix = split_manifest(manifest)
-    listing = swift.list_objects(seg_container, prefix)
+    segments = segments_from_listing(swift.list_objects(seg_container, prefix))
     kept = {k: v for k, v in headers.items() if k.startswith("x-object-meta-") or k == "content-type"}
-    return Dlo(container, name, seg_container, prefix, int(headers.get("content-length", 0)),
-               unquote_etag(headers.get("etag")), segments_from_listing(listing), kept)
+    return Dlo(container, name, seg_container, prefix, segments, kept,
+               head_size=int(headers.get("content-length", 0)), head_etag=unquote_etag(headers.get("etag")),
+               summed_by_swift=len(segments) < listing_limit(swift))
+
+
+def read_verified_source(swift, container: str, name: str, layout: str = "any") -> tuple:
+    """The source DLO and the warnings about its layout; refused if unusable (or, strict, odd)."""
+    dlo = read_dlo(swift, container, name)
+    if dlo is None:
+        raise TransferError(f"Source {swift.where(container, name)} does not exist", missing=f"{container}/{name}")
+    problems, warnings = dlo_problems(dlo), layout_warnings(dlo.prefix, dlo.segments)
+    if layout == "strict":
+        problems, warnings = problems + warnings, []
+    if problems:
+        raise TransferError(f"Source {swift.where(container, name)} is not a consistent DLO: {'; '.join(problems)}",
+                            problems=problems)
+    return dlo, [f"{swift.where(container, name)}: {w}" for w in warnings]
+
+
+def choose_segment_size(swift, requested: int | None, total: int) -> int:
+    """The segment size to cut ``total`` bytes into for this cluster.
+
+    An explicit size must fit the cluster's max_file_size (from /info) and Swift's 5 GiB
+    ceiling. Without one: 1 GiB or the cluster's max_file_size if smaller, grown (up to that
+    maximum) so that the object stays under one listing page, where Swift's HEAD sums it.
+    """
+    largest = min(int(swift.info().get("max_file_size") or SWIFT_MAX_SEGMENT), SWIFT_MAX_SEGMENT)
+    if requested is not None:
+        if requested <= 0:
+            raise TransferError(f"segment_size must be positive, got {requested}")
+        if requested > largest:
+            raise TransferError(f"segment_size {requested} is larger than the largest object region "
+                                f"{swift.region} accepts ({largest} bytes)")
+        return requested
+    size = min(DEFAULT_SEGMENT_SIZE, largest)
+    wanted_segments = listing_limit(swift) - 1
+    if total > size * wanted_segments:
+        size = min(largest, -(-total // wanted_segments))
+    return size
+
+
+def segment_size_for(swift, value, total: int) -> int:
+    """The segment size option (None or 'auto': chosen from the cluster's /info) in bytes."""
+    requested = None if value in (None, "", "auto") else parse_size(value)
+    return choose_segment_size(swift, requested, total)
 
 
 # ---------------------------------------------------------------- plans
@@ -181,10 +309,12 @@ def plan_segments(wanted: list, existing: dict) -> list:
     return wanted
 
 
-def stale_segments(existing: dict, wanted: list) -> list:
-    """Target segments under the prefix that the new layout does not have (a DLO would serve them)."""
+def stale_segments(prefix: str, listing: list, wanted: list) -> tuple[list, list]:
+    """Objects under the prefix that the new layout has no place for (a DLO would serve them):
+    (the collection's own segments, to delete; anything else, never touched)."""
     names = {step.name for step in wanted}
-    return sorted(name for name in existing if name not in names)
+    mine, others = deletable_segments(prefix, [o for o in listing if o["name"] not in names])
+    return sorted(mine), sorted(others)
 
 
 def summarize(steps: list) -> dict:

@@ -8,8 +8,11 @@
 No local disk: each segment is one streamed GET piped into one PUT whose ETag header is the
 source listing's MD5. The target hashes exactly the bytes it stores and refuses a mismatch
 (422), so bytes damaged on the way, or a source that serves other bytes than its listing
-promises, never land; each byte is hashed once, by the server that keeps it. The layout
-(sizes and numbering) is kept; names move from the source prefix to the target's.
+promises, never land; each byte is hashed once, by the server that keeps it. The source is
+taken as Swift serves it: every object under its prefix in listing order, whatever their
+sizes or names; what looks wrong for a disk image is reported as warnings (refused with
+``layout: strict``). The target's segments keep the sizes and order and are numbered in the
+collection's own naming under the target prefix.
 """
 
 from __future__ import annotations
@@ -17,11 +20,10 @@ from __future__ import annotations
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import (
     SegmentStep,
     default_prefix,
-    dlo_problems,
-    read_dlo,
+    read_verified_source,
+    segment_name,
 )
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_write import apply_write, plan_write
-from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import (
     Progress,
     SegmentMismatch,
@@ -31,19 +33,8 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer imp
 )
 
 
-def read_verified_source(swift, container: str, name: str):
-    dlo = read_dlo(swift, container, name)
-    if dlo is None:
-        raise TransferError(f"Source {swift.where(container, name)} does not exist", missing=f"{container}/{name}")
-    problems = dlo_problems(dlo)
-    if problems:
-        raise TransferError(f"Source {swift.where(container, name)} is not a consistent DLO: {'; '.join(problems)}",
-                            problems=problems)
-    return dlo
-
-
 def run(params: dict, source, target, check_mode: bool) -> dict:
-    dlo = read_verified_source(source, params["container"], params["object"])
+    dlo, warnings = read_verified_source(source, params["container"], params["object"], params.get("layout") or "any")
     dest = params.get("target") or {}
     container = dest.get("container") or dlo.container
     name = dest.get("object") or dlo.name
@@ -51,7 +42,7 @@ def run(params: dict, source, target, check_mode: bool) -> dict:
     prefix = dest.get("segment_prefix") or default_prefix(name)
     steps, offset = [], 0
     for number, seg in enumerate(dlo.segments, 1):
-        steps.append(SegmentStep(number, prefix + seg.name[len(dlo.prefix):], seg.size, offset, md5=seg.etag))
+        steps.append(SegmentStep(number, segment_name(prefix, number), seg.size, offset, md5=seg.etag))
         offset += seg.size
     sources = {step.name: seg for step, seg in zip(steps, dlo.segments)}
     headers = dict(dlo.headers)
@@ -62,6 +53,8 @@ def run(params: dict, source, target, check_mode: bool) -> dict:
               "object": f"{container}/{name}", "region": target.region, "manifest": plan.after()["manifest"],
               "size": dlo.size, "etag": dlo.etag, "plan": plan.summary(),
               "diff": {"before": plan.before or {}, "after": {**plan.after(), "etag": dlo.etag}}}
+    if warnings:
+        result["warnings"] = warnings
     if not plan.changed:
         result["msg"] = f"{label}: the target already holds every segment (size and MD5 match); nothing to do"
     elif check_mode:

@@ -21,8 +21,7 @@ import json
 import os
 import threading
 
-from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import SegmentStep, summarize
-from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_copy import read_verified_source
+from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import SegmentStep, read_verified_source, summarize
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import (
     Progress,
@@ -63,13 +62,15 @@ def run(params: dict, swift, check_mode: bool) -> dict:
         raise TransferError(f"The destination directory {directory} is not writable")
     if os.path.isdir(dest):
         raise TransferError(f"The destination {dest} is a directory; give a file path")
-    dlo = read_verified_source(swift, container, name)
+    dlo, warnings = read_verified_source(swift, container, name, params.get("layout") or "any")
     steps, offset = [], 0
     for number, seg in enumerate(dlo.segments, 1):
         steps.append(SegmentStep(number, seg.name, seg.size, offset, md5=seg.etag))
         offset += seg.size
     result = {"object": f"{container}/{name}", "region": swift.region, "dest": dest, "size": dlo.size,
               "etag": dlo.etag, "download_mode": params["mode"]}
+    if warnings:
+        result["warnings"] = warnings
 
     if os.path.exists(dest):
         if os.path.getsize(dest) == dlo.size and len(local_matches(dest, steps)) == len(steps):
@@ -215,8 +216,9 @@ def fetch_whole(swift, dlo, fd: int, steps: list, progress) -> None:
         added = 0
         resp = swift.get_object(dlo.container, dlo.name)
         try:
-            length = int(resp.headers.get("Content-Length", -1))
-            if length != dlo.size:
+            # Swift gives no length for a DLO whose listing takes more than one page
+            length = resp.headers.get("Content-Length")
+            if length is not None and int(length) != dlo.size:
                 raise SegmentMismatch(f"the manifest GET announces {length} bytes; the listing adds up to {dlo.size}")
             position, index, digest = 0, 0, hashlib.md5()
             for chunk in response_chunks(resp):

@@ -8,16 +8,16 @@
 from __future__ import annotations
 
 import os
-import re
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import (
     default_prefix,
+    deletable_segments,
     layout_steps,
+    segment_size_for,
     split_manifest,
 )
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_write import apply_write, plan_write
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
-from ansible_collections.cloudimages.transfer.plugins.module_utils._swift import SWIFT_MAX_SEGMENT
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import (
     Progress,
     SegmentMismatch,
@@ -30,33 +30,20 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer imp
     with_retries,
 )
 
-UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024 ** 2, "mb": 1024 ** 2, "mib": 1024 ** 2,
-         "g": 1024 ** 3, "gb": 1024 ** 3, "gib": 1024 ** 3, "t": 1024 ** 4, "tb": 1024 ** 4, "tib": 1024 ** 4}
+def manifest_headers(params: dict) -> tuple[dict, list]:
+    """The manifest's headers, and a warning for each metadata key that had to be renamed.
 
-
-def parse_size(value, option: str = "segment_size") -> int:
-    """Bytes from an int or a string such as '128MiB' or '1G' (binary multiples)."""
-    match = re.fullmatch(r"\s*(\d+)\s*([a-zA-Z]*)\s*", str(value))
-    if not match or match.group(2).lower() not in UNITS:
-        raise TransferError(f"{option} must be a whole number of bytes or a size such as 128MiB or 1GiB, "
-                            f"got {value!r}")
-    return int(match.group(1)) * UNITS[match.group(2).lower()]
-
-
-def check_segment_size(swift, segment_size: int) -> None:
-    limit = int(swift.info().get("max_file_size") or SWIFT_MAX_SEGMENT)
-    if segment_size <= 0:
-        raise TransferError(f"segment_size must be positive, got {segment_size}")
-    if segment_size > min(limit, SWIFT_MAX_SEGMENT):
-        raise TransferError(f"segment_size {segment_size} is larger than the largest object region "
-                            f"{swift.region} accepts ({min(limit, SWIFT_MAX_SEGMENT)} bytes)")
-
-
-def manifest_headers(params: dict) -> dict:
-    headers = dict(params.get("headers") or {})
+    Swift's server drops request headers whose names hold ``_`` (so ``build_id`` would never
+    be stored and every rerun would differ): such keys are sent with ``-`` instead, which is
+    how Swift then lists them (``X-Object-Meta-Build-Id``).
+    """
+    headers, warnings = dict(params.get("headers") or {}), []
     for key, value in (params.get("metadata") or {}).items():
-        headers[f"X-Object-Meta-{key}"] = str(value)
-    return headers
+        sent = key.replace("_", "-")
+        if sent != key:
+            warnings.append(f"metadata key {key!r} is stored as {sent!r}: Swift drops header names with '_'")
+        headers[f"X-Object-Meta-{sent}"] = str(value)
+    return headers, warnings
 
 
 def run(params: dict, swift, check_mode: bool) -> dict:
@@ -68,20 +55,22 @@ def run(params: dict, swift, check_mode: bool) -> dict:
         raise TransferError("src is required with state=present")
     if not os.path.isfile(src) or not os.access(src, os.R_OK):
         raise TransferError(f"Cannot read the source file {src}: it does not exist, is not a file, or is not readable")
-    segment_size = parse_size(params["segment_size"])
-    check_segment_size(swift, segment_size)
     size = os.path.getsize(src)
+    segment_size = segment_size_for(swift, params["segment_size"], size)
     prefix = params["segment_prefix"] or default_prefix(name)
     seg_container = params["segment_container"] or container
     steps = layout_steps(prefix, size, segment_size)
+    headers, warnings = manifest_headers(params)
     fd = os.open(src, os.O_RDONLY)
     try:
-        plan = plan_write(swift, container, name, seg_container, prefix, steps, manifest_headers(params),
+        plan = plan_write(swift, container, name, seg_container, prefix, steps, headers,
                           params["create_container"], params["stale_segments"],
                           resolve_hash=lambda step: md5_of_file_range(fd, step.offset, step.size))
         result = {"changed": plan.changed, "object": f"{container}/{name}", "region": swift.region,
                   "manifest": plan.after()["manifest"], "size": size, "segment_size": segment_size,
                   "plan": plan.summary(), "diff": {"before": plan.before or {}, "after": plan.after()}}
+        if warnings:
+            result["warnings"] = warnings
         if not plan.changed:
             result["msg"] = (f"{container}/{name} in region {swift.region} already holds this file "
                              f"({len(steps)} segments match by size and MD5); nothing to do")
@@ -144,12 +133,18 @@ def upload_segment(swift, fd: int, container: str, step, progress, recorded: str
 
 
 def delete(params: dict, swift, check_mode: bool) -> dict:
-    """Delete the manifest first (no reader sees a partial object), then only its own segments."""
+    """Delete the manifest first (no reader sees a partial object), then only its own segments.
+
+    Its own: the numbered names this collection writes under the prefix, or, where the prefix
+    is a folder of its own (ends in ``/``, as the swift CLI and rclone lay segments out), any
+    all-digit name in it. Anything else under the prefix is another object's, and is left.
+    Without a manifest, the segments an interrupted delete left under the collection's own
+    naming (segment_container/segment_prefix, or ``<object>-``) are deleted.
+    """
     container, name = params["container"], params["object"]
     headers = swift.head_object(container, name)
     if headers is None:
-        return {"changed": False, "object": f"{container}/{name}", "region": swift.region, "deleted": [],
-                "msg": f"{container}/{name} does not exist in region {swift.region}; nothing to delete"}
+        return delete_leftovers(params, swift, check_mode)
     manifest = headers.get("x-object-manifest")
     if not manifest:
         raise TransferError(f"{swift.where(container, name)} is not a Dynamic Large Object; "
@@ -158,14 +153,42 @@ def delete(params: dict, swift, check_mode: bool) -> dict:
     if not prefix:
         raise TransferError(f"The manifest of {container}/{name} names the whole container {seg_container}; "
                             "refusing to delete a container's every object")
-    segments = [o["name"] for o in swift.list_objects(seg_container, prefix)] if swift.head_container(seg_container) else []
+    listing = swift.list_objects(seg_container, prefix) if swift.head_container(seg_container) else []
+    segments, others = deletable_segments(prefix, listing, any_width=True)
     deleted = [f"{container}/{name}"] + [f"{seg_container}/{s}" for s in segments]
     result = {"changed": True, "object": f"{container}/{name}", "region": swift.region, "deleted": deleted,
+              "left": [f"{seg_container}/{s}" for s in others],
               "diff": {"before": {"manifest": manifest, "segments": len(segments)}, "after": {}}}
+    left = (f"; left {len(others)} other objects under {seg_container}/{prefix} that are not its numbered segments "
+            f"(first: {others[0]})") if others else ""
+    if others:
+        result["warnings"] = [f"{len(others)} objects under {seg_container}/{prefix} are not numbered segments of "
+                              f"{container}/{name} and were not deleted (first: {others[0]})"]
     if check_mode:
-        result["msg"] = f"would delete the manifest {container}/{name} and its {len(segments)} segments"
+        result["msg"] = f"would delete the manifest {container}/{name} and its {len(segments)} segments{left}"
         return result
     swift.delete_object(container, name)
     run_parallel(segments, lambda seg: swift.delete_object(seg_container, seg), max(1, params["concurrency"]))
-    result["msg"] = f"deleted the manifest {container}/{name} and its {len(segments)} segments under {manifest}"
+    result["msg"] = f"deleted the manifest {container}/{name} and its {len(segments)} segments{left}"
+    return result
+
+
+def delete_leftovers(params: dict, swift, check_mode: bool) -> dict:
+    """No manifest: only the collection's own numbered segments of this object may be left over."""
+    container, name = params["container"], params["object"]
+    seg_container = params.get("segment_container") or container
+    prefix = params.get("segment_prefix") or default_prefix(name)
+    listing = swift.list_objects(seg_container, prefix) if swift.head_container(seg_container) else []
+    leftovers, _others = deletable_segments(prefix, listing)
+    result = {"changed": bool(leftovers), "object": f"{container}/{name}", "region": swift.region,
+              "deleted": [f"{seg_container}/{s}" for s in leftovers], "left": []}
+    if not leftovers:
+        result["msg"] = f"{container}/{name} does not exist in region {swift.region}; nothing to delete"
+        return result
+    result["diff"] = {"before": {"manifest": None, "segments": len(leftovers)}, "after": {}}
+    verb = "would delete" if check_mode else "deleted"
+    if not check_mode:
+        run_parallel(leftovers, lambda seg: swift.delete_object(seg_container, seg), max(1, params["concurrency"]))
+    result["msg"] = (f"{container}/{name} has no manifest in region {swift.region}; {verb} the {len(leftovers)} "
+                     f"segments an interrupted delete or upload left under {seg_container}/{prefix}")
     return result

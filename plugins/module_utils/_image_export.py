@@ -22,12 +22,14 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import (
     default_prefix,
     dlo_problems,
     layout_steps,
+    layout_warnings,
+    manifest_value,
     read_dlo,
-    segments_from_listing,
+    segment_size_for,
+    stale_segments,
     unquote_etag,
 )
-from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_upload import check_segment_size, parse_size
-from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_write import WritePlan, manifest_value, verify_written
+from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_write import WritePlan, verify_written
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._http import COPY_CHUNK
 from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import Poller, TasksApi
@@ -57,7 +59,12 @@ def finished(swift, container: str, name: str, image: dict):
         return None
     stamped = dlo.headers.get(META_IMAGE.lower()) == image["id"] and \
         dlo.headers.get(META_CHECKSUM.lower()) == (image.get("checksum") or "")
-    return dlo if stamped and not dlo_problems(dlo) and dlo.size == image.get("size") else None
+    return dlo if stamped and not export_problems(dlo) and dlo.size == image.get("size") else None
+
+
+def export_problems(dlo) -> list:
+    """An export is the collection's own (or the vendor's) numbered series: its layout is strict."""
+    return dlo_problems(dlo) + layout_warnings(dlo.prefix, dlo.segments)
 
 
 def run(params: dict, glance, swift, check_mode: bool) -> dict:
@@ -106,7 +113,7 @@ def run(params: dict, glance, swift, check_mode: bool) -> dict:
     else:
         stream_export(params, glance, swift, image, container, name)
     dlo = read_dlo(swift, container, name)
-    problems = dlo_problems(dlo) if dlo else ["no manifest"]
+    problems = export_problems(dlo) if dlo else ["no manifest"]
     if dlo and dlo.size != image.get("size") and image.get("disk_format") == "vhd":
         problems.append(f"{dlo.size} bytes where the image has {image.get('size')}")
     if problems:
@@ -120,7 +127,7 @@ def run(params: dict, glance, swift, check_mode: bool) -> dict:
 
 def verification(dlo, image: dict) -> dict:
     return {"segments": len(dlo.segments), "size": dlo.size, "etag": dlo.etag,
-            "consistent": not dlo_problems(dlo), "source_checksum": image.get("checksum")}
+            "consistent": not export_problems(dlo), "source_checksum": image.get("checksum")}
 
 
 def stamp(swift, dlo, image: dict) -> None:
@@ -133,14 +140,16 @@ def stamp(swift, dlo, image: dict) -> None:
 
 def stream_export(params: dict, glance, swift, image: dict, container: str, name: str) -> None:
     """One GET of the image, cut into segments; the manifest only after the whole is verified."""
-    segment_size = parse_size(params["segment_size"])
-    check_segment_size(swift, segment_size)
+    segment_size = segment_size_for(swift, params["segment_size"], image.get("size") or 0)
     prefix = default_prefix(name)
     steps = layout_steps(prefix, image.get("size") or 0, segment_size)
-    names = {step.name for step in steps}
-    for old in segments_from_listing(swift.list_objects(container, prefix)):
-        if old.name not in names:
-            swift.delete_object(container, old.name)
+    stale, foreign = stale_segments(prefix, swift.list_objects(container, prefix), steps)
+    if foreign:
+        raise TransferError(f"The segment prefix {container}/{prefix} in region {swift.region} also matches "
+                            f"{len(foreign)} objects that are not segments of this export (first: {foreign[0]}); "
+                            "they are not ours to delete: choose another container or object name")
+    for old in stale:
+        swift.delete_object(container, old)
     whole_md5 = hashlib.md5()
     algo = image.get("os_hash_algo")
     whole_hash = hashlib.new(algo) if algo in hashlib.algorithms_available else None

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import secrets
-from urllib.parse import quote, urlsplit
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import SegmentStep
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError, register_secret
@@ -163,11 +162,11 @@ def tempurl(swift, container: str, name: str) -> str:
         key = secrets.token_hex(20)
         swift.http.request("POST", swift.url, f"set a TempURL key on the account in region {swift.region}",
                            headers={"X-Account-Meta-Temp-URL-Key": key}, ok=(204,))
-    url = urlsplit(swift.url)
-    path = f"{url.path}/{quote(container, safe='')}/{quote(name, safe='/')}"
+    # Swift's tempurl middleware checks the signature against the decoded path
+    decoded, url = swift.object_paths(container, name)
     register_secret(key)
-    signed = generate_temp_url(path, TEMPURL_SECONDS, key, "GET")
-    full = f"{url.scheme}://{url.netloc}{signed}"
+    signed = generate_temp_url(decoded, TEMPURL_SECONDS, key, "GET")
+    full = f"{url}?{signed.split('?', 1)[1]}"
     register_secret(full.split("temp_url_sig=")[-1])
     return full
 

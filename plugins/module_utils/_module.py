@@ -91,4 +91,6 @@ def run_module(module, job) -> None:
                          exception=scrub(traceback.format_exc()))
     if not module._diff:
         result.pop("diff", None)
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
     module.exit_json(**result)

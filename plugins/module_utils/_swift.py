@@ -7,11 +7,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
-
-SWIFT_MAX_SEGMENT = 5 * 1024 ** 3  # Swift's default max_file_size is 5 GiB + 2 bytes
 
 
 def lower_keys(headers) -> dict:
@@ -33,8 +31,23 @@ class Swift:
         return f"{container}/{name} in region {self.region}" if name else f"container {container} in region {self.region}"
 
     def _url(self, container: str, name: str | None = None) -> str:
+        """Every path element percent-encoded; a name the HTTP stack would normalise is refused.
+
+        Swift stores ``a/../b`` literally, but URL handling removes dot segments
+        (``/c/a/../b`` becomes ``/c/b``, even from ``%2E%2E``), so such a request would reach
+        another object, or another container, than the one named.
+        """
+        for part, kind in ((container, "container"), (name, "object")):
+            if part is not None and any(piece in (".", "..") for piece in part.split("/")):
+                raise TransferError(f"Refusing the {kind} name {part!r} in region {self.region}: it has a '.' or "
+                                    "'..' path segment, which HTTP would resolve to another object", unsafe_name=part)
         url = f"{self.url}/{quote(container, safe='')}"
         return f"{url}/{quote(name, safe='/')}" if name is not None else url
+
+    def object_paths(self, container: str, name: str) -> tuple[str, str]:
+        """(the decoded path Swift's middlewares see, e.g. for a TempURL signature; the encoded URL)."""
+        url = self._url(container, name)
+        return f"{unquote(urlsplit(self.url).path)}/{container}/{name}", url
 
     def info(self) -> dict:
         """The cluster's /info (constraints such as max_file_size); {} where a cluster hides it."""

@@ -57,9 +57,11 @@ options:
     choices: [auto, task, stream]
     default: auto
   segment_size:
-    description: Segment size of V(stream) exports, in bytes or with a binary unit.
+    description:
+      - Segment size of V(stream) exports, in bytes or with a binary unit.
+      - When not set (or V(auto)), chosen from the cluster's C(/info) as
+        M(cloudimages.transfer.swift_dlo_upload) chooses it.
     type: str
-    default: 1GiB
   create_container:
     description: Create the container when missing.
     type: bool
@@ -141,7 +143,7 @@ def main():
         container=dict(type="str", required=True),
         object=dict(type="str"),
         method=dict(type="str", default="auto", choices=["auto", "task", "stream"]),
-        segment_size=dict(type="str", default="1GiB"),
+        segment_size=dict(type="str"),
         create_container=dict(type="bool", default=True),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,

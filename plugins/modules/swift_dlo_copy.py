@@ -11,11 +11,12 @@ version_added: 0.1.0
 description:
   - Copies a DLO from one object store to another with no local disk. Each segment streams from
     a GET into a PUT whose C(ETag) is the source listing's MD5, so the target refuses damaged
-    bytes; the bytes are also hashed on the way. Segments move in parallel, keep their sizes and
-    numbering (names move from the source prefix to the target prefix), and the target manifest
+    bytes. Segments move in parallel and keep their sizes and order; the target's are named
+    C(<target prefix>00001), C(-00002), ... whatever the source's names. The target manifest
     is written only after every segment is verified, then read back and checked.
-  - The source must be a consistent DLO (no gaps, equal sizes but the last, totals and
-    ETag-of-ETags matching its manifest); otherwise nothing is copied.
+  - The source is what Swift serves for its manifest: every object under its (percent-decoded)
+    prefix, across every listing page, whatever the segment sizes. See O(layout) for what is
+    refused or only reported.
   - Resumable and idempotent. Target segments whose size and MD5 match are kept, so an
     interrupted copy moves only what is missing and a complete one moves nothing.
   - The connection options describe the source. O(target) describes the target; its
@@ -94,6 +95,18 @@ options:
       segment_prefix:
         description: Name prefix of the target segments. Defaults to C(<target object>-).
         type: str
+  layout:
+    description:
+      - How the source's segment layout is judged. Swift serves every object under the manifest's
+        prefix, in listing order, whatever their sizes and names, and that is what is reproduced.
+      - V(any) accepts any such layout and reports what looks wrong for a disk image (unequal
+        middle segments, a gap in the numbering, names outside the numbered series) as warnings.
+      - V(strict) refuses those instead (the M(cloudimages.transfer.region_transfer) role uses it for
+        the exports it made).
+      - A manifest with no segments, or whose HEAD totals disagree with its listing, is always refused.
+    type: str
+    choices: [any, strict]
+    default: any
   concurrency:
     description: How many segments are copied at once.
     type: int
@@ -218,6 +231,7 @@ def main():
             segment_container=dict(type="str"),
             segment_prefix=dict(type="str"),
         ))),
+        layout=dict(type="str", default="any", choices=["any", "strict"]),
         concurrency=dict(type="int", default=4),
         create_container=dict(type="bool", default=True),
         stale_segments=dict(type="str", default="delete", choices=["delete", "fail"]),

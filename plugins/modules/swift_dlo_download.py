@@ -9,9 +9,11 @@ module: swift_dlo_download
 short_description: Download a Swift Dynamic Large Object to a local file, verified end to end
 version_added: 0.1.0
 description:
-  - Reads the manifest and every page of its segment listing, refuses a DLO whose listing
-    disagrees with its manifest (a gap, a wrong-size middle segment, totals or ETag-of-ETags
-    that do not match), and downloads it with every segment's MD5 checked.
+  - Reads the manifest (its C(X-Object-Manifest) percent-decoded, as Swift reads it) and every
+    page of its segment listing, and downloads exactly what Swift serves for it, with every
+    segment's MD5 checked. Size and ETag-of-ETags come from the complete listing; Swift's own
+    totals on HEAD (given only while the listing fits in one page) must agree with them.
+    See O(layout) for unusual layouts.
   - Bytes go to a temporary file beside O(dest) (C(.<name>.part)); it is renamed into place
     only when the whole file is verified, so O(dest) never holds a partial download.
   - V(segments) mode fetches segments in parallel and writes each at its offset; a rerun
@@ -50,12 +52,28 @@ options:
   mode:
     description:
       - V(segments) (parallel, resumable) or V(whole) (one streamed GET of the manifest).
+      - Swift's DLO middleware serves a manifest GET at full speed for its first
+        C(rate_limit_after_segment) segments (10 by default) and then one segment a second, so
+        V(whole) suits objects of few segments; V(segments) fetches each segment on its own and is
+        not slowed.
       - This is how the object is fetched, not the file's permissions. The written file gets
         V(0644) less the umask; the returned RV(mode) is the file's permission bits, which
         Ansible adds to the result of every module with a O(dest).
     type: str
     choices: [segments, whole]
     default: segments
+  layout:
+    description:
+      - How the source's segment layout is judged. Swift serves every object under the manifest's
+        prefix, in listing order, whatever their sizes and names, and that is what is reproduced.
+      - V(any) accepts any such layout and reports what looks wrong for a disk image (unequal
+        middle segments, a gap in the numbering, names outside the numbered series) as warnings.
+      - V(strict) refuses those instead (the M(cloudimages.transfer.region_transfer) role uses it for
+        the exports it made).
+      - A manifest with no segments, or whose HEAD totals disagree with its listing, is always refused.
+    type: str
+    choices: [any, strict]
+    default: any
   concurrency:
     description: How many segments are fetched at once (V(segments) mode).
     type: int
@@ -164,6 +182,7 @@ def main():
         object=dict(type="str", required=True, aliases=["name"]),
         dest=dict(type="path", required=True),
         mode=dict(type="str", default="segments", choices=["segments", "whole"]),
+        layout=dict(type="str", default="any", choices=["any", "strict"]),
         concurrency=dict(type="int", default=4),
         force=dict(type="bool", default=False),
         progress_file=dict(type="path"),

@@ -47,7 +47,11 @@ options:
     description: The local file to upload. Required with O(state=present).
     type: path
   state:
-    description: V(present) uploads; V(absent) deletes the manifest and the segments under its prefix.
+    description:
+      - V(present) uploads; V(absent) deletes the manifest, then its numbered segments.
+      - Numbered segments are the names under the manifest's prefix that end in the collection's
+        five-digit numbering or, where the prefix ends in C(/) (the layout of the C(swift) CLI and
+        rclone), any all-digit name. Other objects under the prefix are left and listed in RV(left).
     type: str
     choices: [present, absent]
     default: present
@@ -55,13 +59,20 @@ options:
     description:
       - Size of each segment but the last, in bytes or with a binary unit (V(128MiB), V(1GiB)).
       - Checked against the cluster's C(max_file_size) (from its C(/info)) and Swift's 5 GiB ceiling.
+      - When not set (or V(auto)), 1 GiB or the cluster's C(max_file_size) if smaller, made larger
+        (up to that maximum) where the file would otherwise need as many segments as the
+        cluster's C(container_listing_limit), past which Swift no longer sums the object on HEAD.
     type: str
-    default: 1GiB
   segment_container:
     description: Container for the segments. Defaults to O(container).
     type: str
   segment_prefix:
-    description: Name prefix of the segments, followed by a five-digit number. Defaults to C(<object>-).
+    description:
+      - Name prefix of the segments, followed by a five-digit number. Defaults to C(<object>-).
+      - Swift serves every object whose name starts with the prefix as part of the DLO, so the
+        upload refuses a prefix that also matches objects it did not write as segments (the DLO
+        C(ubuntu-22.04) under the prefix C(ubuntu-) of C(ubuntu)), naming them; choose another
+        prefix or O(segment_container) then.
     type: str
   concurrency:
     description: How many segments are uploaded at once.
@@ -76,14 +87,18 @@ options:
     type: dict
     default: {}
   metadata:
-    description: Object metadata for the manifest, sent as C(X-Object-Meta-<key>).
+    description:
+      - Object metadata for the manifest, sent as C(X-Object-Meta-<key>).
+      - Swift's server drops header names that contain C(_), so such keys are sent with C(-) in
+        its place (C(build_id) is stored as C(Build-Id)), with a warning.
     type: dict
     default: {}
   stale_segments:
     description:
-      - What to do with objects under the segment prefix that the new layout has no place for
+      - What to do with segments under the segment prefix that the new layout has no place for
         (left by an earlier, longer upload). A DLO serves every object under its prefix, so they
-        cannot stay.
+        cannot stay. Only names in the collection's own numbering (O(segment_prefix) and five
+        digits) count as such segments; any other object under the prefix stops the upload.
       - V(delete) removes them before the manifest is written; V(fail) stops without changing anything.
     type: str
     choices: [delete, fail]
@@ -102,6 +117,10 @@ notes:
     When the segment layout matches, those are sent as the ETags and the first read is
     skipped; Swift refuses a body that does not match (HTTP 422), and that segment is then
     hashed and sent again. Deciding which segments to keep on a rerun always hashes the file.
+  - Names are used as Swift stores them (spaces, non-ASCII, C(%), C(?), C(#)); every path element is
+    percent-encoded, and the C(X-Object-Manifest) value is read and written percent-encoded, as
+    Swift and the C(swift) CLI do. A container or object name with a C(.) or C(..) path segment is
+    refused, since HTTP would resolve it to another object.
   - Readers of an existing manifest see the object change as segments are replaced; write to a
     new object name when that matters.
 seealso:
@@ -185,6 +204,12 @@ segments:
   elements: dict
   sample: [{"number": 1, "name": "web01.vhd-00001", "size": 1073741824, "offset": 0,
             "md5": "0cc175b9c0f1b6a831c399e269772661", "action": "keep", "reason": "same size and MD5"}]
+left:
+  description: Objects under the deleted manifest's prefix that are not its numbered segments, and were kept.
+  returned: when O(state=absent) and the object existed
+  type: list
+  elements: str
+  sample: ["exports/web01.vhd-notes.txt"]
 deleted:
   description: Objects deleted (or that would be, in check mode), manifest first.
   returned: when O(state=absent)
@@ -206,7 +231,7 @@ def main():
         object=dict(type="str", required=True, aliases=["name"]),
         src=dict(type="path"),
         state=dict(type="str", default="present", choices=["present", "absent"]),
-        segment_size=dict(type="str", default="1GiB"),
+        segment_size=dict(type="str"),
         segment_container=dict(type="str"),
         segment_prefix=dict(type="str"),
         concurrency=dict(type="int", default=4),

@@ -28,6 +28,11 @@ Settings (environment):
                                    unset ports are picked free; a taken one is refused
   LOCALCLOUD_SWIFT_LISTING_LIMIT   container listing page size (default 100)
   LOCALCLOUD_SWIFT_MAX_FILE_SIZE   largest single object in bytes (default 64 MiB)
+  LOCALCLOUD_SWIFT_DLO_RATE_LIMIT_AFTER
+                                   DLO segments served at full speed before Swift's DLO
+                                   middleware slows a GET to one segment a second (default
+                                   1000, so tests can read 100+ segment objects whole;
+                                   Swift's own default is 10)
   LOCALCLOUD_SWIFT_WORKERS         Swift's 'workers' for every Swift server (default 0: one
                                    process each; 'auto' is Swift's own default, one per core)
   LOCALCLOUD_EXPORT_SEGMENT_SIZE   segment size of export tasks (default 4 MiB)
@@ -439,6 +444,9 @@ use = egg:swift#healthcheck
             ("listing_formats", "listing_formats"), ("bulk", "bulk"), ("tempurl", "tempurl"),
             ("copy", "copy"), ("slo", "slo"), ("dlo", "dlo"), ("symlink", "symlink"),
         ))
+    # Swift's default serves 10 segments of a DLO GET at full speed, then one a second
+    filters = filters.replace("use = egg:swift#dlo", "use = egg:swift#dlo\nrate_limit_after_segment = "
+                              f"{setting('SWIFT_DLO_RATE_LIMIT_AFTER', '1000')}")
     (etc / "proxy-server.conf").write_text(f"""{common}bind_port = {port['proxy']}
 log_name = {region}-proxy
 
@@ -713,7 +721,7 @@ def _start(ports: dict[str, int], cloud_venv: Path, swift_venv: Path) -> dict:
         "settings": {key: setting(key, default) for key, default in (
             ("SWIFT_LISTING_LIMIT", "100"), ("SWIFT_MAX_FILE_SIZE", str(64 * 1024 ** 2)),
             ("EXPORT_SEGMENT_SIZE", str(4 * 1024 ** 2)), ("TOKEN_EXPIRATION", "3600"),
-            ("SWIFT_WORKERS", "0"))},
+            ("SWIFT_WORKERS", "0"), ("SWIFT_DLO_RATE_LIMIT_AFTER", "1000"))},
     }
     write_private(STATE / "clouds.yaml", clouds_yaml(keystone, identity_v2, pw, ids["app_credential"]))
     write_private(STATE / "cloud.json", json.dumps(cloud, indent=1))

@@ -5,6 +5,7 @@ clients (the swift CLI), damaging an object on a server's disk.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pickle
@@ -23,7 +24,50 @@ sys.path.insert(0, str(REPO / "tests" / "localcloud"))
 from cloudtest import *  # noqa: E402,F401,F403  (fixtures and helpers)
 
 
-__all__ = ["ANSIBLE_PLAYBOOK", "Runner", "collections_path", "kill_tree", "run", "swift_object_file"]
+__all__ = ["ANSIBLE_PLAYBOOK", "MiB", "Runner", "SWIFT_CLI", "collections_path", "file_md5", "kill_tree", "listing",
+           "random_file", "run", "swift_cli", "swift_object_file"]
+
+MiB = 1024 * 1024
+SWIFT_CLI = str(Path(sys.executable).parent / "swift")
+
+
+def random_file(path: Path, size: int) -> str:
+    digest = hashlib.md5()
+    with open(path, "wb") as f:
+        remaining = size
+        while remaining:
+            chunk = os.urandom(min(remaining, 4 * MiB))
+            f.write(chunk)
+            digest.update(chunk)
+            remaining -= len(chunk)
+    return digest.hexdigest()
+
+
+def file_md5(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        while chunk := f.read(4 * MiB):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def swift_cli(producer, region: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([SWIFT_CLI, "--os-auth-token", producer.token,
+                           "--os-storage-url", producer.url("object-store", region), *args],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+def listing(producer, region: str, container: str, prefix: str = "") -> list:
+    """Every object under the prefix (all listing pages); [] for a missing container."""
+    found = []
+    with producer.session() as s:
+        while True:
+            params = {"format": "json", "prefix": prefix, "marker": found[-1]["name"] if found else ""}
+            resp = s.get(f"{producer.url('object-store', region)}/{container}", params=params)
+            page = resp.json() if resp.status_code == 200 else []
+            if not page:
+                return found
+            found.extend(page)
 
 
 @pytest.fixture(scope="session")

@@ -7,47 +7,8 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-import subprocess
-import sys
-from pathlib import Path
 
-from systemtest import swift_object_file
-
-MiB = 1024 * 1024
-SWIFT_CLI = str(Path(sys.executable).parent / "swift")
-
-
-def random_file(path: Path, size: int) -> str:
-    digest = hashlib.md5()
-    with open(path, "wb") as f:
-        remaining = size
-        while remaining:
-            chunk = os.urandom(min(remaining, 4 * MiB))
-            f.write(chunk)
-            digest.update(chunk)
-            remaining -= len(chunk)
-    return digest.hexdigest()
-
-
-def file_md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as f:
-        while chunk := f.read(4 * MiB):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def swift_cli(producer, region: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([SWIFT_CLI, "--os-auth-token", producer.token,
-                           "--os-storage-url", producer.url("object-store", region), *args],
-                          capture_output=True, text=True, cwd=cwd)
-
-
-def listing(producer, region: str, container: str, prefix: str = "") -> list:
-    with producer.session() as s:
-        resp = s.get(f"{producer.url('object-store', region)}/{container}", params={"format": "json", "prefix": prefix})
-        return resp.json() if resp.status_code == 200 else []
-
+from systemtest import MiB, file_md5, listing, random_file, swift_cli, swift_object_file
 
 def test_upload_reads_back_identically_through_the_swift_cli(run, producer, unique, tmp_path):
     src = tmp_path / "disk.img"

@@ -5,8 +5,10 @@ Every assertion is on what the servers hold or answer, never on what a client of
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import subprocess
+from urllib.parse import quote, urlsplit
 
 import pytest
 import requests
@@ -167,6 +169,51 @@ def test_dlo_manifest_get_returns_the_concatenation(producer, unique):
         assert s.get(f"{swift}/{unique}/big").content == b"".join(parts)
         # a corrupt write is refused when the client sends the MD5 it meant
         assert s.put(f"{swift}/{unique}/bad", data=b"abc", headers={"ETag": md5(b"abd")}).status_code == 422
+
+
+def test_dlo_manifest_is_percent_decoded_and_summed_only_within_one_listing_page(cloud, producer, unique):
+    """What the DLO modules rely on (Swift's dlo middleware): X-Object-Manifest is decoded as
+    UTF-8 before listing; HEAD sums the segments only while they fit in one listing page."""
+    swift = producer.url("object-store", "RegionOne")
+    limit = int(cloud["settings"]["SWIFT_LISTING_LIMIT"])
+    prefix = "mi disco ñ.vhd-"
+    with producer.session() as s:
+        s.put(f"{swift}/{unique}")
+        for n in range(1, 3):
+            s.put(f"{swift}/{unique}/{quote(prefix)}{n:05d}", data=b"x" * n)
+        s.put(f"{swift}/{unique}/m", data=b"", headers={"X-Object-Manifest": f"{unique}/{quote(prefix)}"})
+        head = s.head(f"{swift}/{unique}/m")
+        assert head.headers["X-Object-Manifest"] == f"{unique}/mi%20disco%20%C3%B1.vhd-"
+        assert head.headers["Content-Length"] == "3"
+        assert s.get(f"{swift}/{unique}/m").content == b"xxx"
+        # a raw '?' or a prefix starting with '/' is refused
+        assert s.put(f"{swift}/{unique}/q", headers={"X-Object-Manifest": f"{unique}/a?b"}).status_code == 400
+        assert s.put(f"{swift}/{unique}/q", headers={"X-Object-Manifest": f"{unique}//a"}).status_code == 400
+        for n in range(1, limit + 1):
+            s.put(f"{swift}/{unique}/many-{n:05d}", data=b"y")
+        s.put(f"{swift}/{unique}/many", data=b"", headers={"X-Object-Manifest": f"{unique}/many-"})
+        head = s.head(f"{swift}/{unique}/many")
+        assert head.headers["Content-Length"] == "0"  # the manifest's own length, not the sum
+        assert head.headers["Etag"].strip('"') == md5(b"")
+        get = s.get(f"{swift}/{unique}/many")
+        assert "Content-Length" not in get.headers and get.content == b"y" * limit
+
+
+def test_swift_drops_underscored_headers_and_stores_dot_segments_literally(producer, unique):
+    swift = producer.url("object-store", "RegionOne")
+    with producer.session() as s:
+        s.put(f"{swift}/{unique}")
+        s.put(f"{swift}/{unique}/o", data=b"1", headers={"X-Object-Meta-build_id": "1", "X-Object-Meta-build-no": "2"})
+        head = s.head(f"{swift}/{unique}/o").headers
+        assert "X-Object-Meta-Build-No" in head and not [k for k in head if "build_id" in k.lower()]
+    url = urlsplit(f"{swift}/{unique}")
+    conn = http.client.HTTPConnection(url.hostname, url.port)
+    conn.request("PUT", f"{url.path}/a/%2E%2E/b", body=b"z", headers={"X-Auth-Token": producer.token})
+    assert conn.getresponse().status == 201
+    conn.close()
+    with producer.session() as s:
+        names = [o["name"] for o in s.get(f"{swift}/{unique}", params={"format": "json"}).json()]
+    assert "a/../b" in names and "b" not in names
 
 
 def test_limits_are_lowered_and_listing_pages(cloud, producer, unique):

@@ -4,7 +4,7 @@ import json
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.cloudimages.transfer.plugins.module_utils import _dlo_upload
+from ansible_collections.cloudimages.transfer.plugins.module_utils import _sizes
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.modules import swift_dlo_upload
 
@@ -43,10 +43,10 @@ def test_unreachable_identity_is_a_clear_message_with_no_secret(capsys, tmp_path
 @pytest.mark.parametrize("value,expected", [("1GiB", 1 << 30), ("128MiB", 128 << 20), ("4096", 4096),
                                             (1024, 1024), ("2g", 2 << 30)])
 def test_sizes(value, expected):
-    assert _dlo_upload.parse_size(value) == expected
+    assert _sizes.parse_size(value) == expected
 
 
 @pytest.mark.parametrize("value", ["-1", "1.5G", "lots", "10XB"])
 def test_bad_sizes(value):
     with pytest.raises(TransferError, match="segment_size must be"):
-        _dlo_upload.parse_size(value)
+        _sizes.parse_size(value)

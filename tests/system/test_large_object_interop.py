@@ -1,0 +1,238 @@
+"""Large objects as Swift defines them, made and read by other tools, with names people use.
+
+Producers: the swift CLI (DLO), rclone (Debian's package, swift backend), raw requests (for
+layouts no tool makes on purpose: unequal segments, a stored dot-segment name), and our
+own modules; each is read back by the others. Limits: the local cloud's listing limit is
+100, so 120 segments are past one listing page, where Swift's HEAD no longer sums a DLO.
+Every assertion is on what Swift serves or holds, or on the local file.
+"""
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import subprocess
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+from systemtest import MiB, file_md5, listing, random_file, swift_cli
+
+KiB = 1024
+P = {"cloud": "localcloud-producer"}
+
+
+def url_of(producer, region: str, container: str, name: str | None = None) -> str:
+    base = f"{producer.url('object-store', region)}/{quote(container, safe='')}"
+    return f"{base}/{quote(name, safe='/')}" if name is not None else base
+
+
+def served_md5(producer, region: str, container: str, name: str) -> tuple[str, int]:
+    """The MD5 and length of what Swift serves for a GET of the object."""
+    digest, length = hashlib.md5(), 0
+    with producer.session() as s:
+        resp = s.get(url_of(producer, region, container, name), stream=True)
+        assert resp.status_code == 200, (resp.status_code, container, name)
+        for chunk in resp.iter_content(MiB):
+            digest.update(chunk)
+            length += len(chunk)
+    return digest.hexdigest(), length
+
+
+def head(producer, region: str, container: str, name: str):
+    with producer.session() as s:
+        return s.head(url_of(producer, region, container, name))
+
+
+def put(producer, region: str, container: str, name: str, data: bytes = b"", headers: dict | None = None):
+    with producer.session() as s:
+        s.put(url_of(producer, region, container), headers={"Content-Length": "0"})
+        resp = s.put(url_of(producer, region, container, name), data=data, headers=headers or {})
+        assert resp.status_code == 201, resp.text
+    return hashlib.md5(data).hexdigest()
+
+
+def rclone(producer, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "RCLONE_CONFIG_LC1_TYPE": "swift", "RCLONE_CONFIG_LC1_AUTH_TOKEN": producer.token,
+           "RCLONE_CONFIG_LC1_STORAGE_URL": producer.url("object-store", "RegionOne")}
+    return subprocess.run(["rclone", *args], env=env, capture_output=True, text=True, cwd=cwd)
+
+
+def ok(result: dict) -> dict:
+    assert not result.get("failed"), result["msg"]
+    return result
+
+
+def test_a_swift_cli_dlo_with_a_spaced_non_ascii_name_round_trips(run, producer, unique, tmp_path):
+    name = "mi disco ñ.vhd"
+    digest = random_file(tmp_path / name, 2 * MiB + 500 * KiB + 3)
+    done = swift_cli(producer, "RegionOne", "upload", "--use-dlo", "--segment-size", "1000000", unique, name,
+                     cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    # the CLI writes the manifest percent-encoded; Swift decodes it
+    assert "%20" in head(producer, "RegionOne", unique, name).headers["X-Object-Manifest"]
+    dest = tmp_path / "out ñ.img"
+    for mode in ("segments", "whole"):
+        down = ok(run("swift_dlo_download", {**P, "container": unique, "object": name, "dest": str(dest),
+                                             "mode": mode, "force": True}))
+        assert down["size"] == dest.stat().st_size == 2 * MiB + 500 * KiB + 3
+        assert file_md5(dest) == digest
+    copy = ok(run("swift_dlo_copy", {**P, "container": unique, "object": name,
+                                     "target": {"region_name": "RegionTwo"}}))
+    assert copy["changed"]
+    assert served_md5(producer, "RegionTwo", unique, name)[0] == digest
+    got = swift_cli(producer, "RegionTwo", "download", unique, name, "-o", "cli.img", cwd=tmp_path)
+    assert got.returncode == 0, got.stderr
+    assert file_md5(tmp_path / "cli.img") == digest
+    # state=absent finds the CLI's segments through the decoded manifest and deletes them all
+    gone = ok(run("swift_dlo_upload", {**P, "container": unique, "object": name, "state": "absent"}))
+    assert len(gone["deleted"]) == 1 + 3 and gone["left"] == []
+    assert head(producer, "RegionOne", unique, name).status_code == 404
+    assert listing(producer, "RegionOne", f"{unique}_segments") == []
+
+
+def test_more_segments_than_one_listing_page_both_ways(run, producer, unique, tmp_path):
+    size = 120 * 64 * KiB - 1000
+    digest = random_file(tmp_path / "many.img", size)
+    # the swift CLI's DLO of 120 segments: Swift no longer sums it on HEAD
+    done = swift_cli(producer, "RegionOne", "upload", "--use-dlo", "--segment-size", str(64 * KiB), unique,
+                     "many.img", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert head(producer, "RegionOne", unique, "many.img").headers["Content-Length"] == "0"
+    dest = tmp_path / "down.img"
+    for mode in ("whole", "segments"):
+        down = ok(run("swift_dlo_download", {**P, "container": unique, "object": "many.img", "dest": str(dest),
+                                             "mode": mode, "force": True}))
+        assert down["size"] == size and file_md5(dest) == digest
+    copy = ok(run("swift_dlo_copy", {**P, "container": unique, "object": "many.img",
+                                     "target": {"region_name": "RegionTwo"}}))
+    assert copy["changed"] and copy["size"] == size
+    assert served_md5(producer, "RegionTwo", unique, "many.img") == (digest, size)
+    assert len(listing(producer, "RegionTwo", unique, "many.img-")) == 120
+    assert not ok(run("swift_dlo_copy", {**P, "container": unique, "object": "many.img",
+                                         "target": {"region_name": "RegionTwo"}}))["changed"]
+    # our upload of 120 segments, read back by the swift CLI; a rerun changes nothing
+    args = {**P, "container": unique, "object": "ours.img", "src": str(tmp_path / "many.img"),
+            "segment_size": "64KiB"}
+    up = ok(run("swift_dlo_upload", args))
+    assert up["changed"] and len(up["segments"]) == 120
+    assert not ok(run("swift_dlo_upload", args))["changed"]
+    got = swift_cli(producer, "RegionOne", "download", unique, "ours.img", "-o", "cli.img", cwd=tmp_path)
+    assert got.returncode == 0, got.stderr
+    assert file_md5(tmp_path / "cli.img") == digest
+
+
+def test_unequal_segments_are_copied_as_swift_serves_them(run, producer, unique, tmp_path):
+    parts = [os.urandom(n) for n in (3000, 1000, 5000)]
+    for number, part in enumerate(parts, 1):
+        put(producer, "RegionOne", unique, f"odd.img-{number:05d}", part)
+    put(producer, "RegionOne", unique, "odd.img", headers={"X-Object-Manifest": f"{unique}/odd.img-"})
+    digest = hashlib.md5(b"".join(parts)).hexdigest()
+    assert served_md5(producer, "RegionOne", unique, "odd.img") == (digest, 9000)
+    dest = tmp_path / "odd.img"
+    down = ok(run("swift_dlo_download", {**P, "container": unique, "object": "odd.img", "dest": str(dest)}))
+    assert file_md5(dest) == digest
+    assert "segment odd.img-00002 is 1000 bytes where the first is 3000" in down["_output"]
+    copy = ok(run("swift_dlo_copy", {**P, "container": unique, "object": "odd.img",
+                                     "target": {"region_name": "RegionTwo"}}))
+    assert served_md5(producer, "RegionTwo", unique, "odd.img") == (digest, 9000)
+    assert [s["size"] for s in copy["segments"]] == [3000, 1000, 5000]
+    strict = run("swift_dlo_download", {**P, "container": unique, "object": "odd.img", "dest": str(tmp_path / "x"),
+                                        "layout": "strict"})
+    assert strict.get("failed") and "is 1000 bytes where the first is 3000" in strict["msg"], strict["msg"]
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_prefix_neighbour_is_never_touched(run, producer, unique, tmp_path):
+    random_file(tmp_path / "a.img", 3 * MiB)
+    random_file(tmp_path / "b.img", 2 * MiB)
+
+    def upload(container, name, src, **extra):
+        return run("swift_dlo_upload", {**P, "container": container, "object": name, "src": str(tmp_path / src),
+                                        "segment_size": "1MiB", **extra})
+
+    # the issue's case: ubuntu first, then ubuntu-22.04 beside it, then ubuntu removed
+    ok(upload(unique, "ubuntu", "a.img"))
+    ok(upload(unique, "ubuntu-22.04", "b.img"))
+    neighbour = served_md5(producer, "RegionOne", unique, "ubuntu-22.04")
+    gone = ok(run("swift_dlo_upload", {**P, "container": unique, "object": "ubuntu", "state": "absent"}))
+    assert gone["deleted"] == [f"{unique}/ubuntu"] + [f"{unique}/ubuntu-{n:05d}" for n in (1, 2, 3)]
+    assert sorted(gone["left"]) == [f"{unique}/ubuntu-22.04"] + [f"{unique}/ubuntu-22.04-{n:05d}" for n in (1, 2)]
+    assert served_md5(producer, "RegionOne", unique, "ubuntu-22.04") == neighbour
+    # the other order: the upload refuses a prefix that would serve (and could delete) the neighbour
+    refused = upload(unique, "ubuntu", "a.img")
+    assert refused.get("failed") and "ubuntu-22.04" in refused["msg"], refused["msg"]
+    assert served_md5(producer, "RegionOne", unique, "ubuntu-22.04") == neighbour
+    assert head(producer, "RegionOne", unique, "ubuntu").status_code == 404
+    # a prefix of its own works beside it
+    ok(upload(unique, "ubuntu", "a.img", segment_prefix="ubuntu/"))
+    assert served_md5(producer, "RegionOne", unique, "ubuntu")[0] == file_md5(tmp_path / "a.img")
+    assert served_md5(producer, "RegionOne", unique, "ubuntu-22.04") == neighbour
+
+
+def test_a_stored_dot_segment_name_never_reaches_another_container(run, producer, unique, tmp_path):
+    victim = put(producer, "RegionOne", f"{unique}-prod", "victim.vhd", b"production data")
+    put(producer, "RegionOne", unique, "img.vhd-00001", b"first segment")
+    # sent as %2E%2E, Swift stores the name literally; http.client sends the path as it is given
+    url = urlsplit(url_of(producer, "RegionOne", unique))
+    conn = http.client.HTTPConnection(url.hostname, url.port)
+    conn.request("PUT", f"{url.path}/img.vhd-00002/%2E%2E/%2E%2E/{unique}-prod/victim.vhd", body=b"evil",
+                 headers={"X-Auth-Token": producer.token})
+    assert conn.getresponse().status == 201
+    conn.close()
+    stored = [o["name"] for o in listing(producer, "RegionOne", unique)]
+    assert f"img.vhd-00002/../../{unique}-prod/victim.vhd" in stored
+    put(producer, "RegionOne", unique, "img.vhd", headers={"X-Object-Manifest": f"{unique}/img.vhd-"})
+    down = run("swift_dlo_download", {**P, "container": unique, "object": "img.vhd", "dest": str(tmp_path / "d")})
+    assert down.get("failed") and "'..' path segment" in down["msg"], down["msg"]
+    gone = ok(run("swift_dlo_upload", {**P, "container": unique, "object": "img.vhd", "state": "absent"}))
+    assert gone["left"] == [f"{unique}/img.vhd-00002/../../{unique}-prod/victim.vhd"]
+    with producer.session() as s:
+        assert s.get(url_of(producer, "RegionOne", f"{unique}-prod", "victim.vhd")).content == b"production data"
+    assert hashlib.md5(b"production data").hexdigest() == victim
+
+
+def test_underscored_metadata_is_kept_and_a_rerun_changes_nothing(run, producer, unique, tmp_path):
+    random_file(tmp_path / "m.img", 1000)
+    args = {**P, "container": unique, "object": "m.img", "src": str(tmp_path / "m.img"),
+            "metadata": {"build_id": 7, "os_distro": "debian"}}
+    first = ok(run("swift_dlo_upload", args))
+    assert first["changed"] and "'build_id' is stored as 'build-id'" in first["_output"]
+    headers = head(producer, "RegionOne", unique, "m.img").headers
+    assert (headers["X-Object-Meta-Build-Id"], headers["X-Object-Meta-Os-Distro"]) == ("7", "debian")
+    assert not ok(run("swift_dlo_upload", args))["changed"]
+
+
+def test_rclone_large_objects_both_ways(run, producer, unique, tmp_path):
+    name = "rclone ñ disk.img"
+    digest = random_file(tmp_path / name, 3 * MiB + 17)
+    done = rclone(producer, "copyto", "--swift-chunk-size", "1M", name, f"LC1:{unique}/{name}", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "X-Object-Manifest" in head(producer, "RegionOne", unique, name).headers  # rclone wrote a DLO
+    dest = tmp_path / "down.img"
+    ok(run("swift_dlo_download", {**P, "container": unique, "object": name, "dest": str(dest)}))
+    assert file_md5(dest) == digest
+    ok(run("swift_dlo_copy", {**P, "container": unique, "object": name, "target": {"region_name": "RegionTwo"}}))
+    assert served_md5(producer, "RegionTwo", unique, name)[0] == digest
+    # ours, read by rclone
+    ok(run("swift_dlo_upload", {**P, "container": unique, "object": "ours ñ.img", "src": str(dest),
+                                "segment_size": "1MiB"}))
+    back = rclone(producer, "copyto", f"LC1:{unique}/ours ñ.img", "back.img", cwd=tmp_path)
+    assert back.returncode == 0, back.stderr
+    assert file_md5(tmp_path / "back.img") == digest
+    gone = ok(run("swift_dlo_upload", {**P, "container": unique, "object": name, "state": "absent"}))
+    assert gone["left"] == [] and len(gone["deleted"]) == 1 + 4
+
+
+def test_absent_finishes_a_delete_interrupted_after_the_manifest(run, producer, unique, tmp_path):
+    random_file(tmp_path / "i.img", 3 * MiB)
+    ok(run("swift_dlo_upload", {**P, "container": unique, "object": "i.img", "src": str(tmp_path / "i.img"),
+                                "segment_size": "1MiB"}))
+    put(producer, "RegionOne", unique, "i.img-notes", b"someone else's")
+    with producer.session() as s:  # what a delete killed between the manifest and its segments leaves
+        assert s.delete(url_of(producer, "RegionOne", unique, "i.img")).status_code == 204
+    check = ok(run("swift_dlo_upload", {**P, "container": unique, "object": "i.img", "state": "absent"}, check=True))
+    assert check["changed"] and len(listing(producer, "RegionOne", unique, "i.img-")) == 4
+    gone = ok(run("swift_dlo_upload", {**P, "container": unique, "object": "i.img", "state": "absent"}))
+    assert gone["deleted"] == [f"{unique}/i.img-{n:05d}" for n in (1, 2, 3)]
+    assert [o["name"] for o in listing(producer, "RegionOne", unique)] == ["i.img-notes"]
+    assert not ok(run("swift_dlo_upload", {**P, "container": unique, "object": "i.img", "state": "absent"}))["changed"]
