@@ -41,14 +41,30 @@ EMPTY_MD5 = hashlib.md5(b"").hexdigest()
 
 @dataclass(frozen=True)
 class Segment:
+    """One piece of a large object: an object (or, in an SLO, a byte range of one, or inline data)."""
+
     name: str
-    size: int
-    etag: str  # the segment object's MD5, lower-case hex
+    size: int  # the bytes this piece contributes
+    etag: str  # the segment object's MD5, lower-case hex (of the whole object, even for a range)
+    container: str = ""
+    byte_range: tuple | None = None  # (first, last) inclusive, within the segment object
+    data: bytes | None = None  # an SLO's inline data segment
+
+    @property
+    def md5(self) -> str | None:
+        """The MD5 of the bytes this piece contributes, where it is known before reading them."""
+        if self.data is not None:
+            return hashlib.md5(self.data).hexdigest()
+        return None if self.byte_range is not None else self.etag
 
 
 @dataclass
 class Dlo:
-    """A DLO as its complete listing defines it, with what Swift's HEAD said beside it."""
+    """A large object as Swift serves it, with what Swift's HEAD said beside it.
+
+    For a DLO (``kind`` dlo) the pieces are its complete listing under segment_container and
+    prefix; for an SLO (``kind`` slo, see _slo) the manifest's entries, nested SLOs flattened.
+    """
 
     container: str
     name: str
@@ -59,6 +75,8 @@ class Dlo:
     head_size: int | None = None
     head_etag: str | None = None
     summed_by_swift: bool = True  # the HEAD's totals are Swift's sums (the listing fit in one page)
+    kind: str = "dlo"
+    slo_etag: str | None = None  # an SLO's ETag, computed from its manifest's own entries
 
     @property
     def size(self) -> int:
@@ -66,11 +84,11 @@ class Dlo:
 
     @property
     def etag(self) -> str:
-        return etag_of_etags(seg.etag for seg in self.segments)
+        return self.slo_etag if self.kind == "slo" else etag_of_etags(seg.etag for seg in self.segments)
 
     @property
-    def manifest(self) -> str:
-        return manifest_value(self.segment_container, self.prefix)
+    def manifest(self) -> str | None:
+        return manifest_value(self.segment_container, self.prefix) if self.kind == "dlo" else None
 
 
 def segment_name(prefix: str, number: int) -> str:
@@ -144,9 +162,10 @@ def manifest_value(container: str, prefix: str) -> str:
     return f"{quote(container, safe='')}/{encoded}"
 
 
-def layout_warnings(prefix: str, segments: list) -> list[str]:
+def layout_warnings(prefix: str | None, segments: list) -> list[str]:
     """What looks wrong for a disk image, though Swift serves it: unequal middle segments, a
-    last segment larger than the others, names outside a numbered series, gaps in it."""
+    last segment larger than the others, and for a DLO (``prefix`` given) names outside a
+    numbered series or gaps in it (an SLO names its segments one by one)."""
     warnings = []
     if not segments:
         return warnings
@@ -156,6 +175,8 @@ def layout_warnings(prefix: str, segments: list) -> list[str]:
             warnings.append(f"segment {seg.name} is {seg.size} bytes where the first is {first}")
     if len(segments) > 1 and not 0 < segments[-1].size <= first:
         warnings.append(f"last segment {segments[-1].name} is {segments[-1].size} bytes (expected 1 to {first})")
+    if prefix is None:
+        return warnings
     suffixes = [seg.name[len(prefix):] for seg in segments]
     outside = [seg.name for seg, rest in zip(segments, suffixes) if not re.fullmatch(r"\d+", rest)]
     if outside:
@@ -170,10 +191,12 @@ def layout_warnings(prefix: str, segments: list) -> list[str]:
 
 
 def dlo_problems(dlo: Dlo) -> list[str]:
-    """What makes this DLO unusable: no segments, or a HEAD whose sums disagree with the listing."""
+    """What makes this large object unusable: no segments, or a HEAD whose sums disagree with
+    the listing (or, for an SLO, with its manifest)."""
     problems = []
     if not dlo.segments:  # a valid empty object to Swift, but never a disk image
-        problems.append(f"the manifest points at {dlo.segment_container}/{dlo.prefix} where there are no segments")
+        where = f"{dlo.segment_container}/{dlo.prefix}" if dlo.kind == "dlo" else "a manifest with no entries"
+        problems.append(f"the manifest points at {where} where there are no segments")
     elif dlo.summed_by_swift:
         if dlo.head_size is not None and dlo.head_size != dlo.size:
             problems.append(f"segments add up to {dlo.size} bytes but the manifest says {dlo.head_size}")
@@ -182,8 +205,8 @@ def dlo_problems(dlo: Dlo) -> list[str]:
     return problems
 
 
-def segments_from_listing(listing: list) -> list:
-    return [Segment(o["name"], int(o["bytes"]), unquote_etag(o["hash"])) for o in listing]
+def segments_from_listing(listing: list, container: str = "") -> list:
+    return [Segment(o["name"], int(o["bytes"]), unquote_etag(o["hash"]), container) for o in listing]
 
 
 def listing_limit(swift) -> int:
@@ -203,34 +226,29 @@ def read_dlo(swift, container: str, name: str) -> Dlo | None:
     if not manifest:
         raise TransferError(f"{swift.where(container, name)} is not a Dynamic Large Object (no X-Object-Manifest)",
                             not_dlo=True)
-    seg_container, prefix = split_manifest(manifest)
-    segments = segments_from_listing(swift.list_objects(seg_container, prefix))
-    kept = {k: v for k, v in headers.items() if k.startswith("x-object-meta-") or k == "content-type"}
-    return Dlo(container, name, seg_container, prefix, segments, kept,
+    return dlo_from_headers(swift, container, name, headers)
+
+
+def kept_headers(headers: dict) -> dict:
+    """What a copy carries over from a manifest: its Content-Type and X-Object-Meta-*."""
+    return {k: v for k, v in headers.items() if k.startswith("x-object-meta-") or k == "content-type"}
+
+
+def dlo_from_headers(swift, container: str, name: str, headers: dict) -> Dlo:
+    seg_container, prefix = split_manifest(headers["x-object-manifest"])
+    segments = segments_from_listing(swift.list_objects(seg_container, prefix), seg_container)
+    return Dlo(container, name, seg_container, prefix, segments, kept_headers(headers),
                head_size=int(headers.get("content-length", 0)), head_etag=unquote_etag(headers.get("etag")),
                summed_by_swift=len(segments) < listing_limit(swift))
 
 
-def read_verified_source(swift, container: str, name: str, layout: str = "any") -> tuple:
-    """The source DLO and the warnings about its layout; refused if unusable (or, strict, odd)."""
-    dlo = read_dlo(swift, container, name)
-    if dlo is None:
-        raise TransferError(f"Source {swift.where(container, name)} does not exist", missing=f"{container}/{name}")
-    problems, warnings = dlo_problems(dlo), layout_warnings(dlo.prefix, dlo.segments)
-    if layout == "strict":
-        problems, warnings = problems + warnings, []
-    if problems:
-        raise TransferError(f"Source {swift.where(container, name)} is not a consistent DLO: {'; '.join(problems)}",
-                            problems=problems)
-    return dlo, [f"{swift.where(container, name)}: {w}" for w in warnings]
-
-
-def choose_segment_size(swift, requested: int | None, total: int) -> int:
+def choose_segment_size(swift, requested: int | None, total: int, most_segments: int | None = None) -> int:
     """The segment size to cut ``total`` bytes into for this cluster.
 
     An explicit size must fit the cluster's max_file_size (from /info) and Swift's 5 GiB
     ceiling. Without one: 1 GiB or the cluster's max_file_size if smaller, grown (up to that
-    maximum) so that the object stays under one listing page, where Swift's HEAD sums it.
+    maximum) so that the object stays under one listing page, where Swift's HEAD sums it (or
+    under ``most_segments``, an SLO manifest's limit).
     """
     largest = min(int(swift.info().get("max_file_size") or SWIFT_MAX_SEGMENT), SWIFT_MAX_SEGMENT)
     if requested is not None:
@@ -241,16 +259,16 @@ def choose_segment_size(swift, requested: int | None, total: int) -> int:
                                 f"{swift.region} accepts ({largest} bytes)")
         return requested
     size = min(DEFAULT_SEGMENT_SIZE, largest)
-    wanted_segments = listing_limit(swift) - 1
+    wanted_segments = most_segments or listing_limit(swift) - 1
     if total > size * wanted_segments:
         size = min(largest, -(-total // wanted_segments))
     return size
 
 
-def segment_size_for(swift, value, total: int) -> int:
+def segment_size_for(swift, value, total: int, most_segments: int | None = None) -> int:
     """The segment size option (None or 'auto': chosen from the cluster's /info) in bytes."""
     requested = None if value in (None, "", "auto") else parse_size(value)
-    return choose_segment_size(swift, requested, total)
+    return choose_segment_size(swift, requested, total, most_segments)
 
 
 # ---------------------------------------------------------------- plans

@@ -3,27 +3,31 @@
 #
 # PRIVATE: this module_utils file is internal to cloudimages.transfer; it may change or go
 # away in any release. Do not import it from outside this collection.
-"""swift_dlo_copy: a DLO in one object store to a DLO in another, segment by segment.
+"""swift_dlo_copy: a large object (DLO or SLO) in one object store to one in another, by segments.
 
 No local disk: each segment is one streamed GET piped into one PUT whose ETag header is the
-source listing's MD5. The target hashes exactly the bytes it stores and refuses a mismatch
+source listing's (or SLO manifest's) MD5. The target hashes exactly the bytes it stores and refuses a mismatch
 (422), so bytes damaged on the way, or a source that serves other bytes than its listing
 promises, never land; each byte is hashed once, by the server that keeps it. The source is
-taken as Swift serves it: every object under its prefix in listing order, whatever their
-sizes or names; what looks wrong for a disk image is reported as warnings (refused with
+taken as Swift serves it: for a DLO every object under its prefix in listing order, whatever
+their sizes or names, for an SLO its manifest's entries (nested SLOs, byte ranges, inline
+data); what looks wrong for a disk image is reported as warnings (refused with
 ``layout: strict``). The target's segments keep the sizes and order and are numbered in the
-collection's own naming under the target prefix.
+collection's own naming under the target prefix; the target's manifest is of the source's
+kind unless ``manifest`` says otherwise.
 """
 
 from __future__ import annotations
 
+import hashlib
+
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import (
-    SegmentStep,
     default_prefix,
-    read_verified_source,
     segment_name,
+    unquote_etag,
 )
-from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_write import apply_write, plan_write
+from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_write import apply_write, expiry_headers, plan_write
+from ansible_collections.cloudimages.transfer.plugins.module_utils._large_object import piece_steps, read_verified_source
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import (
     Progress,
     SegmentMismatch,
@@ -40,18 +44,19 @@ def run(params: dict, source, target, check_mode: bool) -> dict:
     name = dest.get("object") or dlo.name
     seg_container = dest.get("segment_container") or container
     prefix = dest.get("segment_prefix") or default_prefix(name)
-    steps, offset = [], 0
-    for number, seg in enumerate(dlo.segments, 1):
-        steps.append(SegmentStep(number, segment_name(prefix, number), seg.size, offset, md5=seg.etag))
-        offset += seg.size
-    sources = {step.name: seg for step, seg in zip(steps, dlo.segments)}
-    headers = dict(dlo.headers)
-    plan = plan_write(target, container, name, seg_container, prefix, steps, headers,
-                      params["create_container"], params["stale_segments"])
+    kind = dlo.kind if params.get("manifest") in (None, "keep") else params["manifest"]
+    steps, sources = [], {}
+    for step, piece in piece_steps(dlo):
+        step.name = segment_name(prefix, step.number)
+        steps.append(step)
+        sources[step.name] = piece
+    expiry = expiry_headers(params.get("expire_after"))
+    plan = plan_write(target, container, name, seg_container, prefix, steps, {**dlo.headers, **expiry},
+                      params["create_container"], params["stale_segments"], kind=kind)
     label = f"{source.region}:{dlo.container}/{dlo.name} -> {target.region}:{container}/{name}"
     result = {"changed": plan.changed, "source": f"{dlo.container}/{dlo.name}", "source_region": source.region,
-              "object": f"{container}/{name}", "region": target.region, "manifest": plan.after()["manifest"],
-              "size": dlo.size, "etag": dlo.etag, "plan": plan.summary(),
+              "source_kind": dlo.kind, "kind": kind, "object": f"{container}/{name}", "region": target.region,
+              "manifest": plan.after()["manifest"], "size": dlo.size, "etag": dlo.etag, "plan": plan.summary(),
               "diff": {"before": plan.before or {}, "after": {**plan.after(), "etag": dlo.etag}}}
     if warnings:
         result["warnings"] = warnings
@@ -62,36 +67,56 @@ def run(params: dict, source, target, check_mode: bool) -> dict:
     else:
         progress = Progress(params.get("progress_file"), "copy", f"{source.region}:{dlo.container}/{dlo.name}",
                             f"{target.region}:{container}/{name}", steps)
-        apply_write(target, plan, lambda step: copy_segment(source, target, dlo.segment_container, sources[step.name],
-                                                            seg_container, step, progress),
+        apply_write(target, plan, lambda step: copy_segment(source, target, sources[step.name], seg_container, step,
+                                                            progress, expiry),
                     params["concurrency"], progress)
+        result["etag"] = plan.etag if kind == "dlo" else target.head_object(container, name).get("etag", "").strip('"')
         result["msg"] = f"{label}: copied {len(plan.to_transfer)} of {len(steps)} segments, verified by MD5"
     result["bytes_copied"] = 0 if check_mode else sum(s.size for s in plan.to_transfer)
     result["segments"] = [s.as_dict() for s in steps]
     return result
 
 
-def copy_segment(source, target, src_container: str, seg, dst_container: str, step, progress) -> None:
-    what = f"copy segment {seg.name} ({source.region}) to {step.name} ({target.region})"
+def copy_segment(source, target, piece, dst_container: str, step, progress, headers: dict | None = None) -> None:
+    """One piece of the source (a segment, a byte range of one, or inline data) into one target
+    segment, streamed. Where its MD5 is known it goes with the PUT and the target refuses other
+    bytes; for a byte range it is computed on the way and compared with what the target stored."""
+    what = f"copy segment {piece.name} ({source.region}) to {step.name} ({target.region})"
 
     def attempt():
         progress.segment(step.name, "transferring")
-        resp = source.get_object(src_container, seg.name)
-        body = StreamBody(response_chunks(resp), seg.size, progress)
+        if piece.data is not None:
+            chunks, resp = iter([piece.data]), None
+        else:
+            ranged = {"Range": f"bytes={piece.byte_range[0]}-{piece.byte_range[1]}"} if piece.byte_range else None
+            resp = source.get_object(piece.container, piece.name, headers=ranged)
+            chunks = response_chunks(resp)
+        digest = hashlib.md5()  # only where the MD5 is not known: otherwise the target checks it
+        body = StreamBody(hashed(chunks, digest) if step.md5 is None else chunks, piece.size, progress)
         try:
-            length = int(resp.headers.get("Content-Length", -1))
-            if length != seg.size:
-                raise SegmentMismatch(f"source segment {seg.name} is {length} bytes; its listing says {seg.size}")
-            put = target.put_object(dst_container, step.name, body, length=seg.size, etag=seg.etag, retry=False,
-                                    headers={"Content-Type": "application/octet-stream"}, what=what)
+            length = int(resp.headers.get("Content-Length", -1)) if resp is not None else piece.size
+            if length != piece.size:
+                raise SegmentMismatch(f"source segment {piece.name} is {length} bytes; its manifest says {piece.size}")
+            if resp is not None and piece.byte_range and unquote_etag(resp.headers.get("Etag")) != piece.etag:
+                raise SegmentMismatch(f"source segment {piece.name} has changed since its manifest was written")
+            put = target.put_object(dst_container, step.name, body, length=piece.size, etag=step.md5, retry=False,
+                                    headers={"Content-Type": "application/octet-stream", **(headers or {})}, what=what)
         except BaseException:
             progress.add(-body.sent)
             raise
         finally:
-            resp.close()
-        got = put.headers.get("Etag", "").strip('"')
-        if got != seg.etag:
-            raise SegmentMismatch(f"target stored {step.name} with ETag {got}, expected {seg.etag}")
+            if resp is not None:
+                resp.close()
+        got = unquote_etag(put.headers.get("Etag"))
+        if got != (step.md5 or digest.hexdigest()):
+            raise SegmentMismatch(f"target stored {step.name} with ETag {got}, expected {step.md5 or digest.hexdigest()}")
+        step.md5 = got
         progress.segment(step.name, "verified")
 
     with_retries(step, attempt, target.http.policy, what, progress)
+
+
+def hashed(chunks, digest):
+    for chunk in chunks:
+        digest.update(chunk)
+        yield chunk

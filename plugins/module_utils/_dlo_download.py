@@ -21,7 +21,8 @@ import json
 import os
 import threading
 
-from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import SegmentStep, read_verified_source, summarize
+from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import SegmentStep, summarize, unquote_etag
+from ansible_collections.cloudimages.transfer.plugins.module_utils._large_object import piece_steps, read_verified_source
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import (
     Progress,
@@ -63,12 +64,10 @@ def run(params: dict, swift, check_mode: bool) -> dict:
     if os.path.isdir(dest):
         raise TransferError(f"The destination {dest} is a directory; give a file path")
     dlo, warnings = read_verified_source(swift, container, name, params.get("layout") or "any")
-    steps, offset = [], 0
-    for number, seg in enumerate(dlo.segments, 1):
-        steps.append(SegmentStep(number, seg.name, seg.size, offset, md5=seg.etag))
-        offset += seg.size
+    pairs = piece_steps(dlo)
+    steps, pieces = [pair[0] for pair in pairs], {step.number: piece for step, piece in pairs}
     result = {"object": f"{container}/{name}", "region": swift.region, "dest": dest, "size": dlo.size,
-              "etag": dlo.etag, "download_mode": params["mode"]}
+              "etag": dlo.etag, "kind": dlo.kind, "download_mode": params["mode"]}
     if warnings:
         result["warnings"] = warnings
 
@@ -107,7 +106,7 @@ def run(params: dict, swift, check_mode: bool) -> dict:
             if params["mode"] == "whole":
                 fetch_whole(swift, dlo, fd, steps, progress)
             else:
-                run_parallel(todo, lambda step: fetch_segment(swift, dlo.segment_container, fd, step, progress,
+                run_parallel(todo, lambda step: fetch_segment(swift, pieces[step.number], fd, step, progress,
                                                               syncer.poke), params["concurrency"])
         os.fsync(fd)
         # for a later swift_dlo_upload of this file: the ETags it sends need no second MD5 pass
@@ -180,10 +179,19 @@ class BackgroundSync:
                 drop_cached(self.fd, offset, size)
 
 
-def fetch_segment(swift, container: str, fd: int, step, progress, finished=lambda offset, size: None) -> None:
+def fetch_segment(swift, piece, fd: int, step, progress, finished=lambda offset, size: None) -> None:
+    """Fetch one piece into its place in the file, checked by MD5 (or, for a byte range of a
+    segment, by length and the segment's unchanged ETag)."""
     def attempt():
         progress.segment(step.name, "transferring")
-        resp = swift.get_object(container, step.name)
+        if piece.data is not None:  # an SLO's inline data: nothing to fetch
+            os.pwrite(fd, piece.data, step.offset)
+            progress.add(len(piece.data))
+            progress.segment(step.name, "verified")
+            finished(step.offset, step.size)
+            return
+        ranged = {"Range": f"bytes={piece.byte_range[0]}-{piece.byte_range[1]}"} if piece.byte_range else None
+        resp = swift.get_object(piece.container, piece.name, headers=ranged)
         digest, position = hashlib.md5(), step.offset
         try:
             for chunk in response_chunks(resp):
@@ -199,14 +207,16 @@ def fetch_segment(swift, container: str, fd: int, step, progress, finished=lambd
         finally:
             resp.close()
         got = position - step.offset
-        if got != step.size or digest.hexdigest() != step.md5:
+        held = unquote_etag(resp.headers.get("Etag"))
+        if got != step.size or (step.md5 and digest.hexdigest() != step.md5) or (not step.md5 and held != piece.etag):
             progress.add(-got)
-            raise SegmentMismatch(f"segment {step.name} arrived as {got} bytes with MD5 {digest.hexdigest()}; "
-                                  f"its listing says {step.size} bytes with MD5 {step.md5}")
+            raise SegmentMismatch(f"segment {step.name} arrived as {got} bytes with MD5 {digest.hexdigest()} "
+                                  f"(object ETag {held}); its manifest says {step.size} bytes with MD5 "
+                                  f"{step.md5 or piece.etag}")
         progress.segment(step.name, "verified")
         finished(step.offset, step.size)
 
-    with_retries(step, attempt, swift.http.policy, f"download segment {step.name} of {swift.where(container)}",
+    with_retries(step, attempt, swift.http.policy, f"download segment {step.name} of {swift.where(piece.container)}",
                  progress)
 
 
@@ -233,7 +243,7 @@ def fetch_whole(swift, dlo, fd: int, steps: list, progress) -> None:
                     digest.update(chunk[:take])
                     chunk, position = chunk[take:], position + take
                     if position == step.offset + step.size:
-                        if digest.hexdigest() != step.md5:
+                        if step.md5 and digest.hexdigest() != step.md5:
                             raise SegmentMismatch(f"segment {step.name} arrived with MD5 {digest.hexdigest()}; "
                                                   f"its listing says {step.md5}")
                         index, digest = index + 1, hashlib.md5()

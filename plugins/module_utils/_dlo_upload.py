@@ -3,7 +3,7 @@
 #
 # PRIVATE: this module_utils file is internal to cloudimages.transfer; it may change or go
 # away in any release. Do not import it from outside this collection.
-"""swift_dlo_upload: a local file to a DLO, resumable; and state=absent for a DLO."""
+"""swift_dlo_upload: a local file to a large object (DLO or SLO), resumable; and state=absent for either kind."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import (
     segment_size_for,
     split_manifest,
 )
-from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_write import apply_write, plan_write
+from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_write import apply_write, expiry_headers, plan_write
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
+from ansible_collections.cloudimages.transfer.plugins.module_utils._slo import is_slo, max_manifest_segments
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import (
     Progress,
     SegmentMismatch,
@@ -29,6 +30,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer imp
     run_parallel,
     with_retries,
 )
+
 
 def manifest_headers(params: dict) -> tuple[dict, list]:
     """The manifest's headers, and a warning for each metadata key that had to be renamed.
@@ -56,18 +58,22 @@ def run(params: dict, swift, check_mode: bool) -> dict:
     if not os.path.isfile(src) or not os.access(src, os.R_OK):
         raise TransferError(f"Cannot read the source file {src}: it does not exist, is not a file, or is not readable")
     size = os.path.getsize(src)
-    segment_size = segment_size_for(swift, params["segment_size"], size)
+    kind = params.get("manifest") or "dlo"
+    segment_size = segment_size_for(swift, params["segment_size"], size,
+                                    max_manifest_segments(swift) if kind == "slo" else None)
     prefix = params["segment_prefix"] or default_prefix(name)
     seg_container = params["segment_container"] or container
     steps = layout_steps(prefix, size, segment_size)
     headers, warnings = manifest_headers(params)
+    expiry = expiry_headers(params.get("expire_after"))
+    headers.update(expiry)
     fd = os.open(src, os.O_RDONLY)
     try:
         plan = plan_write(swift, container, name, seg_container, prefix, steps, headers,
                           params["create_container"], params["stale_segments"],
-                          resolve_hash=lambda step: md5_of_file_range(fd, step.offset, step.size))
+                          resolve_hash=lambda step: md5_of_file_range(fd, step.offset, step.size), kind=kind)
         result = {"changed": plan.changed, "object": f"{container}/{name}", "region": swift.region,
-                  "manifest": plan.after()["manifest"], "size": size, "segment_size": segment_size,
+                  "kind": kind, "manifest": plan.after()["manifest"], "size": size, "segment_size": segment_size,
                   "plan": plan.summary(), "diff": {"before": plan.before or {}, "after": plan.after()}}
         if warnings:
             result["warnings"] = warnings
@@ -80,7 +86,7 @@ def run(params: dict, swift, check_mode: bool) -> dict:
             progress = Progress(params.get("progress_file"), "upload", src, f"{swift.region}:{container}/{name}", steps)
             recorded = recorded_segment_md5s(fd, segment_size)
             apply_write(swift, plan, lambda step: upload_segment(swift, fd, seg_container, step, progress,
-                                                                 recorded.get(step.offset)),
+                                                                 recorded.get(step.offset), expiry),
                         params["concurrency"], progress)
             result["md5s_from_record"] = len([s for s in plan.to_transfer if s.offset in recorded])
             result["msg"] = f"uploaded {len(plan.to_transfer)} of {len(steps)} segments to {container}/{name} ({why(plan)})"
@@ -102,7 +108,8 @@ def why(plan) -> str:
     return "; ".join(parts) or "nothing"
 
 
-def upload_segment(swift, fd: int, container: str, step, progress, recorded: str | None = None) -> None:
+def upload_segment(swift, fd: int, container: str, step, progress, recorded: str | None = None,
+                   headers: dict | None = None) -> None:
     """Hash the chunk (the ETag must precede the body), then stream it; the server checks the MD5.
 
     A file that changes between the two reads is caught by the server too (422), and the
@@ -118,7 +125,7 @@ def upload_segment(swift, fd: int, container: str, step, progress, recorded: str
         progress.segment(step.name, "transferring")
         try:
             resp = swift.put_object(container, step.name, body, length=step.size, etag=step.md5, retry=False,
-                                    headers={"Content-Type": "application/octet-stream"},
+                                    headers={"Content-Type": "application/octet-stream", **(headers or {})},
                                     what=f"upload segment {step.name} to {swift.where(container)}")
         except BaseException:
             progress.add(-body.sent)
@@ -145,10 +152,12 @@ def delete(params: dict, swift, check_mode: bool) -> dict:
     headers = swift.head_object(container, name)
     if headers is None:
         return delete_leftovers(params, swift, check_mode)
+    if is_slo(headers):
+        return delete_slo(swift, container, name, check_mode)
     manifest = headers.get("x-object-manifest")
     if not manifest:
-        raise TransferError(f"{swift.where(container, name)} is not a Dynamic Large Object; "
-                            "state=absent deletes only DLOs (manifest and segments)", not_dlo=True)
+        raise TransferError(f"{swift.where(container, name)} is not a Dynamic or Static Large Object; "
+                            "state=absent deletes only large objects (manifest and segments)", not_dlo=True)
     seg_container, prefix = split_manifest(manifest)
     if not prefix:
         raise TransferError(f"The manifest of {container}/{name} names the whole container {seg_container}; "
@@ -170,6 +179,21 @@ def delete(params: dict, swift, check_mode: bool) -> dict:
     swift.delete_object(container, name)
     run_parallel(segments, lambda seg: swift.delete_object(seg_container, seg), max(1, params["concurrency"]))
     result["msg"] = f"deleted the manifest {container}/{name} and its {len(segments)} segments{left}"
+    return result
+
+
+def delete_slo(swift, container: str, name: str, check_mode: bool) -> dict:
+    """An SLO names its segments: Swift deletes exactly those, then the manifest."""
+    entries = swift.get_slo_manifest(container, name)
+    segments = [e["name"].lstrip("/") for e in entries if "name" in e]
+    result = {"changed": True, "object": f"{container}/{name}", "region": swift.region, "kind": "slo",
+              "deleted": [f"{container}/{name}"] + segments, "left": [],
+              "diff": {"before": {"kind": "slo", "segments": len(segments)}, "after": {}}}
+    if check_mode:
+        result["msg"] = f"would delete the SLO {container}/{name} and the {len(segments)} segments its manifest lists"
+        return result
+    swift.delete_slo(container, name)
+    result["msg"] = f"deleted the SLO {container}/{name} and the {len(segments)} segments its manifest lists"
     return result
 
 

@@ -3,17 +3,24 @@
 #
 # PRIVATE: this module_utils file is internal to cloudimages.transfer; it may change or go
 # away in any release. Do not import it from outside this collection.
-"""Writing a DLO (shared by upload and copy): the plan, then segments, then the manifest last.
+"""Writing a large object (shared by upload, copy and the stream export): the plan, then the
+segments, then the manifest last; which kind of manifest (DLO or SLO) is a separate choice.
 
-The order is what keeps readers safe: stale segments under the prefix go first (a DLO would
-serve them), then every segment is written and verified, and only then the manifest, which
-is read back and checked before the job counts as done: its decoded ``X-Object-Manifest``,
-the complete listing under the prefix (exactly the segments written), and, where Swift sums
-the DLO (fewer segments than its listing limit), HEAD's size and ETag-of-ETags.
+Segments are named ``<prefix>00001``, ``-00002``, ... in the segment container, whichever
+kind follows. The order is what keeps readers safe: every segment is written and verified,
+and only then the manifest, which is read back before the job counts as done.
 
-Only the collection's own segment names are ever deleted. Another object under the prefix
-(a neighbour ``ubuntu-22.04`` under ``ubuntu-``) would be served as part of this DLO, so the
-write is refused instead, naming it.
+- DLO: Swift serves every object under the prefix, so stale segments go first and another
+  object under the prefix (a neighbour ``ubuntu-22.04`` under ``ubuntu-``) makes the write
+  refuse, naming it. The read-back checks the decoded ``X-Object-Manifest``, the complete
+  listing under the prefix (exactly the segments written), and, where Swift sums the DLO
+  (fewer segments than its listing limit), HEAD's size and ETag-of-ETags.
+- SLO: the manifest names each segment with its size and ETag, and Swift checks them all
+  when it is PUT (with the whole ETag sent for Swift to compare), so objects under the prefix
+  are harmless; stale segments of ours go after the manifest. The read-back compares the
+  manifest's entries and HEAD's size and ETag.
+
+Only the collection's own segment names are ever deleted.
 """
 
 from __future__ import annotations
@@ -33,9 +40,33 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import (
     unquote_etag,
 )
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
+from ansible_collections.cloudimages.transfer.plugins.module_utils._slo import (
+    is_slo,
+    manifest_entries,
+    max_manifest_segments,
+    put_body,
+    same_entries,
+)
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import run_parallel
 
 STALE_POLICIES = ("delete", "fail")
+KINDS = ("dlo", "slo")
+# sent once when an object is written; Swift turns it into X-Delete-At, so it is not compared
+WRITE_ONLY_HEADERS = ("x-delete-after",)
+
+
+def expiry_headers(expire_after) -> dict:
+    """``X-Delete-After`` for every segment and the manifest of an intermediate object, so that
+    what an abandoned transfer leaves behind expires by itself; {} when not asked for."""
+    if expire_after in (None, "", 0):
+        return {}
+    try:
+        seconds = int(expire_after)
+    except (TypeError, ValueError):
+        seconds = -1
+    if seconds <= 0:
+        raise TransferError(f"expire_after must be a positive number of seconds, got {expire_after!r}")
+    return {"X-Delete-After": str(seconds)}
 
 
 @dataclass
@@ -45,6 +76,7 @@ class WritePlan:
     segment_container: str
     prefix: str
     steps: list
+    kind: str = "dlo"
     stale: list = field(default_factory=list)
     create: list = field(default_factory=list)
     manifest_headers: dict = field(default_factory=dict)
@@ -63,19 +95,32 @@ class WritePlan:
     def size(self) -> int:
         return sum(s.size for s in self.steps)
 
+    @property
+    def etag(self) -> str:
+        return etag_of_etags(s.md5 for s in self.steps)
+
     def after(self) -> dict:
-        return {"manifest": manifest_value(self.segment_container, self.prefix), "size": self.size,
-                "segments": len(self.steps)}
+        manifest = manifest_value(self.segment_container, self.prefix) if self.kind == "dlo" else \
+            f"SLO of {len(self.steps)} segments under {self.segment_container}/{self.prefix}"
+        return {"kind": self.kind, "manifest": manifest, "size": self.size, "segments": len(self.steps)}
 
     def summary(self) -> dict:
         return {**summarize(self.steps), "stale_to_delete": self.stale, "containers_to_create": self.create,
-                "manifest": self.manifest_action}
+                "manifest": self.manifest_action, "kind": self.kind}
 
 
 def plan_write(swift, container: str, name: str, segment_container: str, prefix: str, steps: list,
-               headers: dict, create_container: bool, stale_policy: str, resolve_hash=None) -> WritePlan:
-    """What writing these segments and this manifest at the target takes; nothing is changed."""
-    plan = WritePlan(container, name, segment_container, prefix, steps)
+               headers: dict, create_container: bool, stale_policy: str, resolve_hash=None,
+               kind: str = "dlo") -> WritePlan:
+    """What writing these segments and this manifest at the target takes; nothing is changed.
+
+    ``resolve_hash(step)`` gives the MD5 of a step whose target segment has the right size but
+    whose MD5 is not known up front; without it such a segment is written again.
+    """
+    plan = WritePlan(container, name, segment_container, prefix, steps, kind)
+    if kind == "slo" and len(steps) > max_manifest_segments(swift):
+        raise TransferError(f"{len(steps)} segments are more than an SLO manifest of region {swift.region} may list "
+                            f"({max_manifest_segments(swift)}); use a larger segment_size or manifest=dlo")
     for needed in dict.fromkeys((container, segment_container)):
         if swift.head_container(needed) is None:
             if not create_container:
@@ -87,11 +132,12 @@ def plan_write(swift, container: str, name: str, segment_container: str, prefix:
     plan_segments(steps, existing)
     for step in steps:
         if step.action == "hash":
-            step.md5 = resolve_hash(step)
+            step.md5 = resolve_hash(step) if resolve_hash else None
             have = existing[step.name].etag
-            step.action, step.reason = ("keep", "same size and MD5") if have == step.md5 else ("transfer", "MD5 differs")
+            step.action, step.reason = ("keep", "same size and MD5") if step.md5 and have == step.md5 else \
+                ("transfer", "MD5 differs" if step.md5 else "MD5 not known before reading")
     plan.stale, foreign = stale_segments(prefix, listing, steps)
-    if foreign:
+    if foreign and kind == "dlo":
         raise TransferError(
             f"The segment prefix {segment_container}/{prefix} in region {swift.region} also matches "
             f"{len(foreign)} objects that are not segments this collection writes for {name} (first: {foreign[0]}); "
@@ -101,22 +147,37 @@ def plan_write(swift, container: str, name: str, segment_container: str, prefix:
         raise TransferError(f"{len(plan.stale)} segments under {segment_container}/{prefix} in region {swift.region} "
                             f"are not part of the new object (first: {plan.stale[0]}); stale_segments=fail",
                             stale=plan.stale[:20])
-    plan.manifest_headers = {**headers, "X-Object-Manifest": manifest_value(segment_container, prefix)}
+    plan.manifest_headers = dict(headers)
+    if kind == "dlo":
+        plan.manifest_headers["X-Object-Manifest"] = manifest_value(segment_container, prefix)
     current = None if container in plan.create else swift.head_object(container, name)
     if current is not None:
-        plan.before = {"manifest": current.get("x-object-manifest"), "size": int(current.get("content-length", 0)),
-                       "etag": unquote_etag(current.get("etag"))}
-        if current.get("x-object-manifest") is None:
-            raise TransferError(f"{swift.where(container, name)} exists and is not a Dynamic Large Object; "
+        held_kind = "slo" if is_slo(current) else "dlo" if current.get("x-object-manifest") else None
+        plan.before = {"kind": held_kind, "manifest": current.get("x-object-manifest"),
+                       "size": int(current.get("content-length", 0)), "etag": unquote_etag(current.get("etag"))}
+        if held_kind is None:
+            raise TransferError(f"{swift.where(container, name)} exists and is not a Dynamic or Static Large Object; "
                                 "refusing to overwrite it", not_dlo=True)
-    plan.manifest_action = "keep" if current is not None and same_manifest(current, plan.manifest_headers) else "write"
+    plan.manifest_action = "keep" if current is not None and same_manifest(swift, plan, current) else "write"
     return plan
 
 
-def same_manifest(current: dict, wanted: dict) -> bool:
+def same_manifest(swift, plan: WritePlan, current: dict) -> bool:
+    """Whether the manifest held already says what is wanted (kind, headers, segments)."""
+    if is_slo(current) != (plan.kind == "slo") or not same_headers(current, plan.manifest_headers):
+        return False
+    if plan.kind == "slo" and any(step.md5 is None for step in plan.steps):
+        return False
+    return plan.kind == "dlo" or same_entries(swift.get_slo_manifest(plan.container, plan.name),
+                                              manifest_entries(plan.segment_container, plan.steps))
+
+
+def same_headers(current: dict, wanted: dict) -> bool:
     """Whether the manifest's headers already say what is wanted (X-Object-Manifest by its meaning)."""
     for key, value in wanted.items():
         have = current.get(key.lower())
+        if key.lower() in WRITE_ONLY_HEADERS:
+            continue
         if key.lower() == "x-object-manifest":
             if have is None or split_manifest(have) != split_manifest(value):
                 return False
@@ -126,18 +187,34 @@ def same_manifest(current: dict, wanted: dict) -> bool:
 
 
 def apply_write(swift, plan: WritePlan, worker, concurrency: int, progress=None) -> None:
-    """Carry the plan out: containers, stale segments, segments (verified), manifest, check."""
+    """Carry the plan out: containers, segments (verified), manifest, read-back; stale segments
+    before the segments for a DLO (it would serve them), after the manifest for an SLO."""
     for container in plan.create:
         swift.put_container(container)
-    for name in plan.stale:
-        swift.delete_object(plan.segment_container, name)
+    if plan.kind == "dlo":
+        delete_stale(swift, plan)
     run_parallel(plan.to_transfer, worker, concurrency)
     if plan.manifest_action == "write":
-        swift.put_object(plan.container, plan.name, b"", length=0, headers=plan.manifest_headers,
-                         what=f"write the manifest {swift.where(plan.container, plan.name)}")
+        write_manifest(swift, plan)
     verify_written(swift, plan)
+    if plan.kind == "slo":
+        delete_stale(swift, plan)
     if progress:
         progress.finish("done")
+
+
+def delete_stale(swift, plan: WritePlan) -> None:
+    for name in plan.stale:
+        swift.delete_object(plan.segment_container, name)
+
+
+def write_manifest(swift, plan: WritePlan) -> None:
+    if plan.kind == "slo":
+        entries = manifest_entries(plan.segment_container, plan.steps)
+        swift.put_slo_manifest(plan.container, plan.name, put_body(entries), plan.etag, plan.manifest_headers)
+    else:
+        swift.put_object(plan.container, plan.name, b"", length=0, headers=plan.manifest_headers,
+                         what=f"write the manifest {swift.where(plan.container, plan.name)}")
 
 
 def written_problems(plan: WritePlan, headers: dict | None, listing: list, limit: int) -> list[str]:
@@ -157,23 +234,40 @@ def written_problems(plan: WritePlan, headers: dict | None, listing: list, limit
                         f"written (first difference: {differ})")
     elif len(listing) < limit:  # Swift sums a DLO whose listing fits in one page: check its sums too
         size, etag = int(headers.get("content-length", -1)), unquote_etag(headers.get("etag"))
-        expected = etag_of_etags(md5 for _, _, md5 in wanted)
-        if size != plan.size or etag != expected:
+        if size != plan.size or etag != plan.etag:
             problems.append(f"Swift reads it back as {size} bytes with ETag {etag}; expected {plan.size} bytes "
-                            f"with ETag {expected}")
+                            f"with ETag {plan.etag}")
+    return problems
+
+
+def slo_written_problems(plan: WritePlan, headers: dict | None, entries: list | None) -> list[str]:
+    """How the SLO Swift holds differs from what the plan wrote (empty when identical)."""
+    if headers is None or not is_slo(headers):
+        return ["the SLO manifest is missing" if headers is None else "the object is not an SLO"]
+    problems = []
+    if not same_entries(entries or [], manifest_entries(plan.segment_container, plan.steps)):
+        problems.append("the SLO manifest does not list exactly the segments written")
+    size, etag = int(headers.get("content-length", -1)), unquote_etag(headers.get("etag"))
+    if size != plan.size or etag != plan.etag:
+        problems.append(f"Swift reads it back as {size} bytes with ETag {etag}; expected {plan.size} bytes "
+                        f"with ETag {plan.etag}")
     return problems
 
 
 def verify_written(swift, plan: WritePlan, attempts: int = 6) -> None:
-    """Read the manifest and the complete listing back: they must be exactly the segments written.
+    """Read the manifest back (and, for a DLO, the complete listing): exactly the segments written.
 
     A container listing may lag a moment behind the writes it reflects, so a mismatch is
     read again a few times before it counts.
     """
     limit = listing_limit(swift)
     for attempt in range(attempts):
-        problems = written_problems(plan, swift.head_object(plan.container, plan.name),
-                                    swift.list_objects(plan.segment_container, plan.prefix), limit)
+        headers = swift.head_object(plan.container, plan.name)
+        if plan.kind == "slo":
+            entries = swift.get_slo_manifest(plan.container, plan.name) if headers and is_slo(headers) else None
+            problems = slo_written_problems(plan, headers, entries)
+        else:
+            problems = written_problems(plan, headers, swift.list_objects(plan.segment_container, plan.prefix), limit)
         if not problems:
             return
         if attempt < attempts - 1:

@@ -29,7 +29,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import (
     stale_segments,
     unquote_etag,
 )
-from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_write import WritePlan, verify_written
+from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_write import WritePlan, expiry_headers, verify_written
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._http import COPY_CHUNK
 from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import Poller, TasksApi
@@ -131,8 +131,12 @@ def verification(dlo, image: dict) -> dict:
 
 
 def stamp(swift, dlo, image: dict) -> None:
-    """Mark the manifest as this image's finished export (keeping the manifest header)."""
+    """Mark the manifest as this image's finished export (keeping the manifest header, and its
+    expiry: a POST without X-Delete-At would remove it)."""
     headers = {k: v for k, v in dlo.headers.items() if k.startswith("x-object-meta-")}
+    expires = (swift.head_object(dlo.container, dlo.name) or {}).get("x-delete-at")
+    if expires:
+        headers["X-Delete-At"] = expires
     headers.update({"X-Object-Manifest": manifest_value(dlo.segment_container, dlo.prefix),
                     META_IMAGE: image["id"], META_CHECKSUM: image.get("checksum") or ""})
     swift.post_object(dlo.container, dlo.name, headers)
@@ -141,6 +145,7 @@ def stamp(swift, dlo, image: dict) -> None:
 def stream_export(params: dict, glance, swift, image: dict, container: str, name: str) -> None:
     """One GET of the image, cut into segments; the manifest only after the whole is verified."""
     segment_size = segment_size_for(swift, params["segment_size"], image.get("size") or 0)
+    expiry = expiry_headers(params.get("expire_after"))
     prefix = default_prefix(name)
     steps = layout_steps(prefix, image.get("size") or 0, segment_size)
     stale, foreign = stale_segments(prefix, swift.list_objects(container, prefix), steps)
@@ -178,7 +183,7 @@ def stream_export(params: dict, glance, swift, image: dict, container: str, name
                     yield piece
 
             put = swift.put_object(container, step.name, StreamBody(chunks(), step.size), length=step.size,
-                                   retry=False, headers={"Content-Type": "application/octet-stream"},
+                                   retry=False, headers={"Content-Type": "application/octet-stream", **expiry},
                                    what=f"write segment {step.name} of the export of {glance.where(image['id'])}")
             step.md5 = unquote_etag(put.headers.get("Etag"))
             if step.md5 != seg_md5.hexdigest():
@@ -192,7 +197,8 @@ def stream_export(params: dict, glance, swift, image: dict, container: str, name
     if whole_hash is not None and image.get("os_hash_value") and whole_hash.hexdigest() != image["os_hash_value"]:
         raise TransferError(f"{glance.where(image['id'])} streamed with another {algo} than its os_hash_value; "
                             "no manifest written")
-    swift.put_object(container, name, b"", length=0, headers={"X-Object-Manifest": manifest_value(container, prefix)},
+    swift.put_object(container, name, b"", length=0,
+                     headers={"X-Object-Manifest": manifest_value(container, prefix), **expiry},
                      what=f"write the manifest {swift.where(container, name)}")
     # the manifest must read back as exactly these segments (not a stale one left beside them)
     verify_written(swift, WritePlan(container, name, container, prefix, steps))

@@ -167,7 +167,7 @@ def tempurl(swift, container: str, name: str) -> str:
     register_secret(key)
     signed = generate_temp_url(decoded, TEMPURL_SECONDS, key, "GET")
     full = f"{url}?{signed.split('?', 1)[1]}"
-    register_secret(full.split("temp_url_sig=")[-1])
+    register_secret(full.rsplit("temp_url_sig=", maxsplit=1)[-1])
     return full
 
 

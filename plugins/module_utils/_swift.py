@@ -50,16 +50,20 @@ class Swift:
         return f"{unquote(urlsplit(self.url).path)}/{container}/{name}", url
 
     def info(self) -> dict:
-        """The cluster's /info (constraints such as max_file_size); {} where a cluster hides it."""
+        """The cluster's /info constraints (max_file_size, container_listing_limit, ...); {} where hidden."""
+        return self.info_of("swift")
+
+    def info_of(self, section: str) -> dict:
+        """One section of the cluster's /info (``swift``, ``slo``, ``tempurl``...); {} where absent or hidden."""
         if self._info is None:
             root = self.url.split("/v1/", 1)[0]
             try:
                 resp = self.http.request("GET", f"{root}/info", f"read the /info of region {self.region}",
                                          ok=(200, 404, 403, 401))
-                self._info = resp.json().get("swift", {}) if resp.status_code == 200 else {}
+                self._info = resp.json() if resp.status_code == 200 else {}
             except (TransferError, ValueError):
                 self._info = {}
-        return self._info
+        return self._info.get(section) or {}
 
     def head_account(self) -> dict:
         """The account's headers, names lower-cased."""
@@ -112,6 +116,41 @@ class Swift:
             sent["ETag"] = etag
         return self.http.request("PUT", self._url(container, name), what or f"upload {self.where(container, name)}",
                                  headers=sent, body=body, retry=retry, ok=(201,))
+
+    def get_slo_manifest(self, container: str, name: str) -> list:
+        """A Static Large Object's manifest entries (``?multipart-manifest=get``)."""
+        resp = self.http.request("GET", self._url(container, name), f"read the SLO manifest {self.where(container, name)}",
+                                 params={"multipart-manifest": "get", "format": "json"}, ok=(200,))
+        try:
+            entries = resp.json()
+        except ValueError:
+            raise TransferError(f"The SLO manifest {self.where(container, name)} is not JSON") from None
+        if not isinstance(entries, list):
+            raise TransferError(f"The SLO manifest {self.where(container, name)} is not a list of segments")
+        return entries
+
+    def put_slo_manifest(self, container: str, name: str, body: bytes, etag: str, headers: dict | None = None):
+        """Write an SLO manifest; Swift checks every segment's size and ETag, and the whole ETag."""
+        sent = {"Content-Type": "application/octet-stream"}
+        sent.update({key.title() if key.lower() == "content-type" else key: value for key, value in (headers or {}).items()})
+        sent["ETag"] = etag
+        return self.http.request("PUT", self._url(container, name), f"write the SLO manifest {self.where(container, name)}",
+                                 params={"multipart-manifest": "put"}, headers=sent, body=body, ok=(201,))
+
+    def delete_slo(self, container: str, name: str) -> None:
+        """Delete an SLO and every segment its manifest references (``?multipart-manifest=delete``)."""
+        resp = self.http.request("DELETE", self._url(container, name), f"delete the SLO {self.where(container, name)}",
+                                 params={"multipart-manifest": "delete"}, headers={"Accept": "application/json"},
+                                 ok=(200, 204, 404))
+        if resp.status_code != 200:
+            return
+        try:
+            report = resp.json()
+        except ValueError:
+            return
+        if report.get("Errors"):
+            raise TransferError(f"Swift deleted the SLO {self.where(container, name)} only in part "
+                                f"({report.get('Response Status')}): {report['Errors'][:5]}")
 
     def post_object(self, container: str, name: str, headers: dict) -> None:
         self.http.request("POST", self._url(container, name), f"update the metadata of {self.where(container, name)}",

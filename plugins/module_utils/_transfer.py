@@ -127,7 +127,7 @@ def record_segment_md5s(fd: int, steps: list) -> bool:
     that is the only layout swift_dlo_upload cuts. False when nothing was kept (no
     extended attributes on this filesystem, too many segments, an irregular layout).
     """
-    if not steps or not hasattr(os, "setxattr"):
+    if not steps or not hasattr(os, "setxattr") or any(s.md5 is None for s in steps):
         return False
     st = os.fstat(fd)
     if [(s.offset, s.size) for s in steps] != chunk_layout(st.st_size, steps[0].size):

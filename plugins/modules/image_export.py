@@ -62,6 +62,15 @@ options:
       - When not set (or V(auto)), chosen from the cluster's C(/info) as
         M(cloudimages.transfer.swift_dlo_upload) chooses it.
     type: str
+  expire_after:
+    description:
+      - Seconds after which Swift deletes the segments and manifest of a V(stream) export, by itself (C(X-Delete-After) on
+        each), so that an intermediate copy that an abandoned transfer leaves
+        behind then disappears. Unset, nothing expires.
+      - The expiry counts from when each object was written; segments kept from an earlier run
+        keep theirs. Swift's object expirer removes expired objects; until it runs they are
+        no longer served.
+    type: int
   create_container:
     description: Create the container when missing.
     type: bool
@@ -145,6 +154,7 @@ def main():
         method=dict(type="str", default="auto", choices=["auto", "task", "stream"]),
         segment_size=dict(type="str"),
         create_container=dict(type="bool", default=True),
+        expire_after=dict(type="int"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_one_of=[("image", "filters")])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: swift_dlo_copy
-short_description: Copy a Swift Dynamic Large Object to another region or cloud, segment by segment
+short_description: Copy a Swift Dynamic or Static Large Object to another region or cloud, segment by segment
 version_added: 0.1.0
 description:
   - Copies a DLO from one object store to another with no local disk. Each segment streams from
@@ -14,7 +14,7 @@ description:
     bytes. Segments move in parallel and keep their sizes and order; the target's are named
     C(<target prefix>00001), C(-00002), ... whatever the source's names. The target manifest
     is written only after every segment is verified, then read back and checked.
-  - The source is what Swift serves for its manifest: every object under its (percent-decoded)
+  - The source is what Swift serves for its manifest, every object under its (percent-decoded)
     prefix, across every listing page, whatever the segment sizes. See O(layout) for what is
     refused or only reported.
   - Resumable and idempotent. Target segments whose size and MD5 match are kept, so an
@@ -27,6 +27,8 @@ author:
 extends_documentation_fragment:
   - cloudimages.transfer._auth
   - cloudimages.transfer._attributes
+  - cloudimages.transfer._large_object.layout
+  - cloudimages.transfer._large_object.expire_after
 attributes:
   check_mode:
     support: full
@@ -95,18 +97,15 @@ options:
       segment_prefix:
         description: Name prefix of the target segments. Defaults to C(<target object>-).
         type: str
-  layout:
+  manifest:
     description:
-      - How the source's segment layout is judged. Swift serves every object under the manifest's
-        prefix, in listing order, whatever their sizes and names, and that is what is reproduced.
-      - V(any) accepts any such layout and reports what looks wrong for a disk image (unequal
-        middle segments, a gap in the numbering, names outside the numbered series) as warnings.
-      - V(strict) refuses those instead (the M(cloudimages.transfer.region_transfer) role uses it for
-        the exports it made).
-      - A manifest with no segments, or whose HEAD totals disagree with its listing, is always refused.
+      - The kind of large object written at the target. V(keep) writes the source's kind; V(dlo)
+        or V(slo) convert (see M(cloudimages.transfer.swift_dlo_upload) for the trade-offs).
+      - An SLO source may hold nested SLOs, byte ranges of segments and inline data; each becomes
+        one target segment.
     type: str
-    choices: [any, strict]
-    default: any
+    choices: [keep, dlo, slo]
+    default: keep
   concurrency:
     description: How many segments are copied at once.
     type: int
@@ -231,11 +230,13 @@ def main():
             segment_container=dict(type="str"),
             segment_prefix=dict(type="str"),
         ))),
+        manifest=dict(type="str", default="keep", choices=["keep", "dlo", "slo"]),
         layout=dict(type="str", default="any", choices=["any", "strict"]),
         concurrency=dict(type="int", default=4),
         create_container=dict(type="bool", default=True),
         stale_segments=dict(type="str", default="delete", choices=["delete", "fail"]),
         progress_file=dict(type="path"),
+        expire_after=dict(type="int"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
 

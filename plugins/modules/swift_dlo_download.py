@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: swift_dlo_download
-short_description: Download a Swift Dynamic Large Object to a local file, verified end to end
+short_description: Download a Swift Dynamic or Static Large Object to a local file, verified end to end
 version_added: 0.1.0
 description:
   - Reads the manifest (its C(X-Object-Manifest) percent-decoded, as Swift reads it) and every
@@ -14,6 +14,9 @@ description:
     segment's MD5 checked. Size and ETag-of-ETags come from the complete listing; Swift's own
     totals on HEAD (given only while the listing fits in one page) must agree with them.
     See O(layout) for unusual layouts.
+  - A Static Large Object is read from its manifest (C(multipart-manifest=get)) with segments in any
+    container, nested SLOs, byte ranges of segments and inline data, each piece checked against
+    the manifest's size and MD5 (a byte range by its length and its segment's unchanged ETag).
   - Bytes go to a temporary file beside O(dest) (C(.<name>.part)); it is renamed into place
     only when the whole file is verified, so O(dest) never holds a partial download.
   - V(segments) mode fetches segments in parallel and writes each at its offset; a rerun
@@ -26,6 +29,7 @@ author:
 extends_documentation_fragment:
   - cloudimages.transfer._auth
   - cloudimages.transfer._attributes
+  - cloudimages.transfer._large_object.layout
 attributes:
   check_mode:
     support: full
@@ -62,18 +66,6 @@ options:
     type: str
     choices: [segments, whole]
     default: segments
-  layout:
-    description:
-      - How the source's segment layout is judged. Swift serves every object under the manifest's
-        prefix, in listing order, whatever their sizes and names, and that is what is reproduced.
-      - V(any) accepts any such layout and reports what looks wrong for a disk image (unequal
-        middle segments, a gap in the numbering, names outside the numbered series) as warnings.
-      - V(strict) refuses those instead (the M(cloudimages.transfer.region_transfer) role uses it for
-        the exports it made).
-      - A manifest with no segments, or whose HEAD totals disagree with its listing, is always refused.
-    type: str
-    choices: [any, strict]
-    default: any
   concurrency:
     description: How many segments are fetched at once (V(segments) mode).
     type: int

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: swift_dlo_upload
-short_description: Upload a local file to Swift as a Dynamic Large Object, resumably
+short_description: Upload a local file to Swift as a Dynamic (or Static) Large Object, resumably
 version_added: 0.1.0
 description:
   - Splits a local file into segments, uploads them in parallel with each segment's MD5 as its
@@ -24,6 +24,7 @@ author:
 extends_documentation_fragment:
   - cloudimages.transfer._auth
   - cloudimages.transfer._attributes
+  - cloudimages.transfer._large_object.expire_after
 attributes:
   check_mode:
     support: full
@@ -63,6 +64,20 @@ options:
         (up to that maximum) where the file would otherwise need as many segments as the
         cluster's C(container_listing_limit), past which Swift no longer sums the object on HEAD.
     type: str
+  manifest:
+    description:
+      - The kind of large object written. V(dlo) (a Dynamic Large Object, the vendors' export
+        format) is served from a container listing of the segment prefix; V(slo) (a Static Large
+        Object, what the C(swift) CLI and openstacksdk write by default) lists each segment
+        with its size and MD5, which Swift checks when the manifest is written and on every read,
+        and does not depend on eventually consistent listings.
+      - An SLO manifest lists at most the cluster's C(max_manifest_segments) (1000 by default)
+        segments; an automatic O(segment_size) keeps under it.
+      - With O(state=absent) the kind is read from the object, and an SLO is deleted with
+        C(multipart-manifest=delete), which removes the segments its manifest lists.
+    type: str
+    choices: [dlo, slo]
+    default: dlo
   segment_container:
     description: Container for the segments. Defaults to O(container).
     type: str
@@ -166,8 +181,13 @@ region:
   returned: always
   type: str
   sample: RegionOne
+kind:
+  description: The kind of large object, V(dlo) or V(slo).
+  returned: when O(state=present), and when O(state=absent) deleted an SLO
+  type: str
+  sample: dlo
 manifest:
-  description: The C(X-Object-Manifest) value, C(<segment container>/<segment prefix>).
+  description: The C(X-Object-Manifest) value, C(<segment container>/<segment prefix>) (for an SLO, a description of its segments).
   returned: when O(state=present)
   type: str
   sample: exports/web01.vhd-
@@ -232,6 +252,7 @@ def main():
         src=dict(type="path"),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         segment_size=dict(type="str"),
+        manifest=dict(type="str", default="dlo", choices=["dlo", "slo"]),
         segment_container=dict(type="str"),
         segment_prefix=dict(type="str"),
         concurrency=dict(type="int", default=4),
@@ -240,6 +261,7 @@ def main():
         metadata=dict(type="dict", default={}),
         stale_segments=dict(type="str", default="delete", choices=["delete", "fail"]),
         progress_file=dict(type="path"),
+        expire_after=dict(type="int"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_if=[("state", "present", ["src"])])

@@ -1,17 +1,21 @@
 """Large objects as Swift defines them, made and read by other tools, with names people use.
 
-Producers: the swift CLI (DLO), rclone (Debian's package, swift backend), raw requests (for
-layouts no tool makes on purpose: unequal segments, a stored dot-segment name), and our
-own modules; each is read back by the others. Limits: the local cloud's listing limit is
+Producers: the swift CLI (DLO and SLO), rclone (Debian's package, swift backend),
+openstacksdk (SLO), raw requests (for layouts no tool makes on purpose: unequal segments, a
+stored dot-segment name, nested SLOs with byte ranges and inline data), and our own
+modules; each is read back by the others. Limits: the local cloud's listing limit is
 100, so 120 segments are past one listing page, where Swift's HEAD no longer sums a DLO.
 Every assertion is on what Swift serves or holds, or on the local file.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.client
+import json
 import os
 import subprocess
+import time
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -236,3 +240,130 @@ def test_absent_finishes_a_delete_interrupted_after_the_manifest(run, producer, 
     assert gone["deleted"] == [f"{unique}/i.img-{n:05d}" for n in (1, 2, 3)]
     assert [o["name"] for o in listing(producer, "RegionOne", unique)] == ["i.img-notes"]
     assert not ok(run("swift_dlo_upload", {**P, "container": unique, "object": "i.img", "state": "absent"}))["changed"]
+
+
+# ---------------------------------------------------------------- Static Large Objects
+
+def is_slo(producer, region: str, container: str, name: str) -> bool:
+    return head(producer, region, container, name).headers.get("X-Static-Large-Object") == "True"
+
+
+def put_slo(producer, region: str, container: str, name: str, entries: list) -> None:
+    with producer.session() as s:
+        resp = s.put(url_of(producer, region, container, name), params={"multipart-manifest": "put"},
+                     data=json.dumps(entries).encode())
+        assert resp.status_code == 201, resp.text
+
+
+def test_a_swift_cli_slo_downloads_copies_converts_and_deletes(run, producer, unique, tmp_path):
+    name = "mi imagen ñ.img"
+    digest = random_file(tmp_path / name, 2 * MiB + 300 * KiB + 1)
+    done = swift_cli(producer, "RegionOne", "upload", "--segment-size", "1000000", unique, name, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert is_slo(producer, "RegionOne", unique, name)  # the CLI's default kind
+    dest = tmp_path / "out.img"
+    for mode in ("segments", "whole"):
+        down = ok(run("swift_dlo_download", {**P, "container": unique, "object": name, "dest": str(dest),
+                                             "mode": mode, "force": True}))
+        assert down["kind"] == "slo" and file_md5(dest) == digest
+    kept = ok(run("swift_dlo_copy", {**P, "container": unique, "object": name, "target": {"region_name": "RegionTwo"}}))
+    assert kept["kind"] == "slo" and is_slo(producer, "RegionTwo", unique, name)
+    assert served_md5(producer, "RegionTwo", unique, name)[0] == digest
+    assert not ok(run("swift_dlo_copy", {**P, "container": unique, "object": name,
+                                         "target": {"region_name": "RegionTwo"}}))["changed"]
+    as_dlo = ok(run("swift_dlo_copy", {**P, "container": unique, "object": name, "manifest": "dlo",
+                                       "target": {"region_name": "RegionTwo", "object": "as dlo.img"}}))
+    assert as_dlo["kind"] == "dlo" and "X-Object-Manifest" in head(producer, "RegionTwo", unique, "as dlo.img").headers
+    assert served_md5(producer, "RegionTwo", unique, "as dlo.img")[0] == digest
+    gone = ok(run("swift_dlo_upload", {**P, "container": unique, "object": name, "state": "absent"}))
+    assert gone["kind"] == "slo" and len(gone["deleted"]) == 1 + 3
+    assert head(producer, "RegionOne", unique, name).status_code == 404
+    assert listing(producer, "RegionOne", f"{unique}_segments") == []
+
+
+def test_an_openstacksdk_slo_is_downloaded_and_copied(run, cloud, producer, unique, tmp_path):
+    import openstack  # the SDK as users call it, with the local cloud's clouds.yaml
+
+    digest = random_file(tmp_path / "sdk.img", 3 * MiB + 5)
+    conn = openstack.connect(cloud="localcloud-producer", region_name="RegionOne")
+    conn.create_container(unique)
+    conn.create_object(unique, "sdk ñ.img", filename=str(tmp_path / "sdk.img"), segment_size=MiB)
+    assert is_slo(producer, "RegionOne", unique, "sdk ñ.img")
+    ok(run("swift_dlo_download", {**P, "container": unique, "object": "sdk ñ.img", "dest": str(tmp_path / "d.img")}))
+    assert file_md5(tmp_path / "d.img") == digest
+    ok(run("swift_dlo_copy", {**P, "container": unique, "object": "sdk ñ.img", "target": {"region_name": "RegionTwo"}}))
+    assert served_md5(producer, "RegionTwo", unique, "sdk ñ.img")[0] == digest
+
+
+def test_nested_ranged_and_inline_slo_pieces_are_reproduced(run, producer, unique, tmp_path):
+    a, b, c = os.urandom(3000), os.urandom(2000), os.urandom(1500)
+    put(producer, "RegionOne", f"{unique}-segs", "a", a)
+    put(producer, "RegionOne", f"{unique}-segs", "b", b)
+    put(producer, "RegionOne", unique, "c", c)
+    put_slo(producer, "RegionOne", unique, "inner", [{"path": f"/{unique}-segs/a"}, {"path": f"/{unique}-segs/b"}])
+    put_slo(producer, "RegionOne", unique, "outer", [
+        {"path": f"/{unique}/inner", "range": "1000-3999"}, {"data": base64.b64encode(b"hello").decode()},
+        {"path": f"/{unique}/c", "range": "-500"}, {"path": f"/{unique}-segs/a"}])
+    expected = (a + b)[1000:4000] + b"hello" + c[-500:] + a
+    assert served_md5(producer, "RegionOne", unique, "outer") == (hashlib.md5(expected).hexdigest(), len(expected))
+    dest = tmp_path / "outer.img"
+    for mode in ("segments", "whole"):
+        ok(run("swift_dlo_download", {**P, "container": unique, "object": "outer", "dest": str(dest), "mode": mode,
+                                      "force": True}))
+        assert dest.read_bytes() == expected
+    for kind in ("slo", "dlo"):
+        copy = ok(run("swift_dlo_copy", {**P, "container": unique, "object": "outer", "manifest": kind,
+                                         "target": {"region_name": "RegionTwo", "object": f"outer-{kind}"}}))
+        assert [s["size"] for s in copy["segments"]] == [2000, 1000, 5, 500, 3000]
+        assert served_md5(producer, "RegionTwo", unique, f"outer-{kind}")[0] == hashlib.md5(expected).hexdigest()
+
+
+def test_our_slo_is_read_back_by_the_swift_cli_and_rclone(run, producer, unique, tmp_path):
+    digest = random_file(tmp_path / "src.img", 3 * MiB + 99)
+    args = {**P, "container": unique, "object": "ours slo ñ.img", "src": str(tmp_path / "src.img"),
+            "segment_size": "1MiB", "manifest": "slo"}
+    check = ok(run("swift_dlo_upload", args, check=True))
+    assert check["changed"] and head(producer, "RegionOne", unique, "ours slo ñ.img").status_code == 404
+    up = ok(run("swift_dlo_upload", args))
+    assert up["changed"] and is_slo(producer, "RegionOne", unique, "ours slo ñ.img")
+    assert not ok(run("swift_dlo_upload", args))["changed"]
+    got = swift_cli(producer, "RegionOne", "download", unique, "ours slo ñ.img", "-o", "cli.img", cwd=tmp_path)
+    assert got.returncode == 0, got.stderr
+    assert file_md5(tmp_path / "cli.img") == digest
+    back = rclone(producer, "copyto", f"LC1:{unique}/ours slo ñ.img", "rclone.img", cwd=tmp_path)
+    assert back.returncode == 0, back.stderr
+    assert file_md5(tmp_path / "rclone.img") == digest
+    gone = ok(run("swift_dlo_upload", {**P, "container": unique, "object": "ours slo ñ.img", "state": "absent"}))
+    assert gone["kind"] == "slo"
+    assert listing(producer, "RegionOne", unique) == []
+
+
+def test_expire_after_reaches_every_segment_and_the_manifest(run, producer, unique, tmp_path):
+    random_file(tmp_path / "e.img", 3 * MiB)
+    for kind in ("dlo", "slo"):
+        up = ok(run("swift_dlo_upload", {**P, "container": unique, "object": f"e-{kind}", "manifest": kind,
+                                         "src": str(tmp_path / "e.img"), "segment_size": "1MiB", "expire_after": 6}))
+        assert up["changed"]
+    ok(run("swift_dlo_copy", {**P, "container": unique, "object": "e-dlo", "expire_after": 6,
+                              "target": {"region_name": "RegionTwo"}}))
+    written = [("RegionOne", name) for name in ("e-dlo", "e-slo")] + [("RegionTwo", "e-dlo")]
+    for region, name in written:
+        for obj in [name] + [o["name"] for o in listing(producer, region, unique, f"{name}-")]:
+            assert "X-Delete-At" in head(producer, region, unique, obj).headers, (region, obj)
+    time.sleep(7)
+    for region, name in written:
+        assert head(producer, region, unique, name).status_code == 404
+
+
+def test_web_download_imports_an_object_with_a_spaced_non_ascii_name(run, producer, unique, tmp_path):
+    """The TempURL Glance fetches is signed over the decoded path, as Swift's tempurl checks it."""
+    name = "web dl ñ #1.img"
+    digest = random_file(tmp_path / "w.img", 2 * MiB + 11)
+    ok(run("swift_dlo_upload", {**P, "region_name": "RegionTwo", "container": unique, "object": name,
+                                "src": str(tmp_path / "w.img"), "segment_size": "1MiB"}))
+    imported = ok(run("image_import", {**P, "region_name": "RegionTwo", "name": unique, "method": "web-download",
+                                       "container": unique, "object": name, "disk_format": "raw",
+                                       "properties": {"cloudimages_test_run": unique}, "poll_interval": 1}))
+    with producer.session() as s:
+        image = s.get(f"{producer.url('image', 'RegionTwo')}/v2/images/{imported['image_id']}").json()
+    assert (image["status"], image["checksum"], image["size"]) == ("active", digest, 2 * MiB + 11)

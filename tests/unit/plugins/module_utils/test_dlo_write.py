@@ -5,7 +5,7 @@ import hashlib
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import EMPTY_MD5, SegmentStep, etag_of_etags
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_write import (
     WritePlan,
-    same_manifest,
+    same_headers,
     written_problems,
 )
 
@@ -65,8 +65,8 @@ def test_a_missing_or_foreign_manifest_is_named():
         "the manifest points at 'c/other-', not c/mi%20disco%20%C3%B1.vhd-"]
 
 
-def test_same_manifest_compares_the_decoded_value():
+def test_same_headers_compares_the_decoded_value():
     wanted = {"X-Object-Manifest": "c/mi%20disco%20%C3%B1.vhd-", "X-Object-Meta-Build-Id": "1"}
-    assert same_manifest({"x-object-manifest": "c/mi disco %C3%B1.vhd-", "x-object-meta-build-id": "1"}, wanted)
-    assert not same_manifest({"x-object-manifest": "c/mi disco ñ.vhd-x", "x-object-meta-build-id": "1"}, wanted)
-    assert not same_manifest({"x-object-manifest": "c/mi%20disco%20%C3%B1.vhd-"}, wanted)
+    assert same_headers({"x-object-manifest": "c/mi disco %C3%B1.vhd-", "x-object-meta-build-id": "1"}, wanted)
+    assert not same_headers({"x-object-manifest": "c/mi disco ñ.vhd-x", "x-object-meta-build-id": "1"}, wanted)
+    assert not same_headers({"x-object-manifest": "c/mi%20disco%20%C3%B1.vhd-"}, wanted)
