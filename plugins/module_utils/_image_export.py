@@ -37,6 +37,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer imp
 
 META_IMAGE = "X-Object-Meta-Cloudimages-Source-Image"
 META_CHECKSUM = "X-Object-Meta-Cloudimages-Source-Checksum"
+META_IDENTICAL = "X-Object-Meta-Cloudimages-Bytes-Identical"
 
 
 def check_container_name(name: str) -> None:
@@ -59,7 +60,7 @@ def finished(swift, container: str, name: str, image: dict):
         return None
     stamped = dlo.headers.get(META_IMAGE.lower()) == image["id"] and \
         dlo.headers.get(META_CHECKSUM.lower()) == (image.get("checksum") or "")
-    return dlo if stamped and not export_problems(dlo) and dlo.size == image.get("size") else None
+    return dlo if stamped and not export_problems(dlo) else None
 
 
 def export_problems(dlo) -> list:
@@ -81,6 +82,7 @@ def run(params: dict, glance, swift, check_mode: bool) -> dict:
     done = finished(swift, container, name, image)
     if done is not None:
         return {**result, "changed": False, "method": "none", "verification": verification(done, image),
+                "bytes": done.size, "bytes_identical": done.headers.get(META_IDENTICAL.lower()) == "true",
                 "msg": f"{location} in region {swift.region} already holds a verified export of {where}; "
                        "nothing to do"}
     method = params["method"]
@@ -114,13 +116,12 @@ def run(params: dict, glance, swift, check_mode: bool) -> dict:
         stream_export(params, glance, swift, image, container, name)
     dlo = read_dlo(swift, container, name)
     problems = export_problems(dlo) if dlo else ["no manifest"]
-    if dlo and dlo.size != image.get("size") and image.get("disk_format") == "vhd":
-        problems.append(f"{dlo.size} bytes where the image has {image.get('size')}")
     if problems:
         raise TransferError(f"The export of {where} at {location} does not verify: {'; '.join(problems)}")
-    stamp(swift, dlo, image)
+    identical = method == "stream"  # its whole MD5 (and hash) was checked against the image's
+    stamp(swift, dlo, image, identical)
     result["verification"] = verification(dlo, image)
-    result["bytes"] = dlo.size
+    result["bytes"], result["bytes_identical"] = dlo.size, identical
     result["msg"] = f"exported {where} to {location} ({dlo.size} bytes, method {method}); verified"
     return result
 
@@ -130,7 +131,7 @@ def verification(dlo, image: dict) -> dict:
             "consistent": not export_problems(dlo), "source_checksum": image.get("checksum")}
 
 
-def stamp(swift, dlo, image: dict) -> None:
+def stamp(swift, dlo, image: dict, identical: bool) -> None:
     """Mark the manifest as this image's finished export (keeping the manifest header, and its
     expiry: a POST without X-Delete-At would remove it)."""
     headers = {k: v for k, v in dlo.headers.items() if k.startswith("x-object-meta-")}
@@ -138,7 +139,8 @@ def stamp(swift, dlo, image: dict) -> None:
     if expires:
         headers["X-Delete-At"] = expires
     headers.update({"X-Object-Manifest": manifest_value(dlo.segment_container, dlo.prefix),
-                    META_IMAGE: image["id"], META_CHECKSUM: image.get("checksum") or ""})
+                    META_IMAGE: image["id"], META_CHECKSUM: image.get("checksum") or "",
+                    META_IDENTICAL: "true" if identical else "false"})
     swift.post_object(dlo.container, dlo.name, headers)
 
 

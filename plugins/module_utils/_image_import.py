@@ -14,6 +14,14 @@ The idempotency key is the set of properties the module stamps on the new image 
 source's region, image id and checksum, and any ``properties`` given); a server-side filter
 on them finds what an earlier run made, so a rerun never makes a second image: it returns a
 finished one, waits on one still importing, or feeds data to one left queued.
+
+What "verified" means survives format conversion (the vendors store imports in another
+format; Glance's image_conversion plugin turns qcow2 into raw): the image is active, its
+virtual_size equals the source's (where both report one), and only where nothing was
+converted (no conversion before the import, the vendor task not used, the disk_format kept)
+its checksum, or its sha512 os_hash_value, equals the source's. The result says which checks
+ran. Only then is the completion stamp (``cloudimages_transfer_verified``, the source
+content's identity) written, which is what a later run takes as a finished transfer.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer imp
 
 STAMPS = {"source_region": "cloudimages_source_region", "source_image_id": "cloudimages_source_image",
           "source_checksum": "cloudimages_source_checksum"}
+COMPLETION_STAMP = "cloudimages_transfer_verified"
 TEMPURL_SECONDS = 6 * 3600
 
 try:
@@ -77,11 +86,17 @@ def run(params: dict, glance, swift, source_glance, check_mode: bool) -> dict:
         raise TransferError(f"{len(existing)} images in region {glance.region} carry {keys}; resolve the duplicates "
                             f"({', '.join(i['id'] for i in existing[:5])})")
     image = existing[0] if existing else None
+    if image and image["status"] in ("deactivated", "killed"):
+        raise TransferError(f"{glance.where(image['id'])}, made by an earlier run of this import, is {image['status']}: "
+                            + ("reactivate it (openstack image set --activate) or delete it" if image["status"] ==
+                               "deactivated" else "delete it") + ", then run again", image=image)
     if image and image["status"] == "active":
-        verify(params, image, expected_size(params, swift, source_glance))
-        return {"changed": False, "image": image, "image_id": image["id"], "method": "none",
-                "region": glance.region, "verification": verification(params, image),
-                "msg": f"{glance.where(image['id'])} already holds this import (active, verified); nothing to do"}
+        checks = verify(params, image, params["method"] if params["method"] != "auto" else choose(params, glance))
+        stamped = complete(glance, params, image, check_mode)
+        return {"changed": stamped, "image": image, "image_id": image["id"], "method": "none",
+                "region": glance.region, "verification": checks,
+                "msg": f"{glance.where(image['id'])} already holds this import (active, verified"
+                       + ("; completion stamp written)" if stamped else "); nothing to do")}
     size = expected_size(params, swift, source_glance)
     if params.get("max_size") is not None and size > params["max_size"]:
         raise TransferError(f"The source is {size} bytes, over max_size {params['max_size']}; nothing was imported")
@@ -108,9 +123,11 @@ def run(params: dict, glance, swift, source_glance, check_mode: bool) -> dict:
         else:
             raise TransferError(f"Unknown method {method}")
         image = wait_active(glance, image["id"], poller)
-    verify(params, image, size)
-    result.update(image=image, image_id=image["id"], verification=verification(params, image),
-                  msg=f"imported {glance.where(image['id'])} with method {method} ({image.get('size')} bytes); verified")
+    checks = verify(params, image, method)
+    complete(glance, params, image, check_mode)
+    result.update(image=image, image_id=image["id"], verification=checks,
+                  msg=f"imported {glance.where(image['id'])} with method {method} ({image.get('size')} bytes); "
+                      f"verified: {', '.join(k for k, v in checks.items() if v is True)}")
     return result
 
 
@@ -236,18 +253,59 @@ def wait_active(glance, image_id: str, poller) -> dict:
     return poller.wait(check, f"{glance.where(image_id)} to become active")
 
 
-def verify(params: dict, image: dict, size: int) -> None:
-    problems = []
-    if image.get("size") != size:
-        problems.append(f"size {image.get('size')} where the source has {size}")
-    if params.get("source_checksum") and image.get("checksum") != params["source_checksum"]:
-        problems.append(f"checksum {image.get('checksum')} where the source has {params['source_checksum']}")
+def verify(params: dict, image: dict, method: str) -> dict:
+    """Check what survives conversion; say which checks ran. A failed check raises."""
+    checks, problems = {"active": image.get("status") == "active"}, []
+    want, have = params.get("source_virtual_size"), image.get("virtual_size")
+    if want and have:
+        # in whole 512-byte sectors: a VM sees no partial sector, and VHD or qcow2 round a raw size up
+        checks["virtual_size"] = -(-want // 512) == -(-have // 512)
+        if not checks["virtual_size"]:
+            problems.append(f"virtual_size {have} where the source has {want}")
+    else:
+        checks["virtual_size"] = f"not checked: the {'source' if not want else 'target'} reports no virtual_size"
+    converted = conversion(params, image, method)
+    if converted:
+        checks["checksum"] = f"skipped: converted ({converted})"
+    else:
+        checks["checksum"], problem = compare_content(params, image)
+        if problem:
+            problems.append(problem)
     if problems:
         raise TransferError(f"The imported image {image['id']} does not match its source: {'; '.join(problems)}",
-                            image=image)
+                            image=image, verification=checks)
+    return checks
 
 
-def verification(params: dict, image: dict) -> dict:
-    return {"size": image.get("size"), "checksum": image.get("checksum"),
-            "checksum_matches_source": image.get("checksum") == params["source_checksum"]
-            if params.get("source_checksum") else None}
+def conversion(params: dict, image: dict, method: str) -> str:
+    """Why the image's bytes are not the source's, or '' when nothing converted them."""
+    if params.get("source_converted"):
+        return "the data imported is not the source image's own bytes (a vendor export converts)"
+    if method == "task":
+        return "the vendor's import task stores its own format"
+    if params.get("disk_format") and image.get("disk_format") != params["disk_format"]:
+        return f"{params['disk_format']} -> {image.get('disk_format')} by the target's import"
+    return ""
+
+
+def compare_content(params: dict, image: dict) -> tuple:
+    """(the checksum check's result, a problem or None): sha512 where both have it, else MD5."""
+    if params.get("source_os_hash_algo") == "sha512" and image.get("os_hash_algo") == "sha512" \
+            and params.get("source_os_hash_value"):
+        same = image.get("os_hash_value") == params["source_os_hash_value"]
+        return same, None if same else "os_hash_value (sha512) differs from the source's"
+    if params.get("source_checksum"):
+        same = image.get("checksum") == params["source_checksum"]
+        return same, None if same else f"checksum {image.get('checksum')} where the source has {params['source_checksum']}"
+    return "not checked: the source has no checksum or hash", None
+
+
+def complete(glance, params: dict, image: dict, check_mode: bool) -> bool:
+    """Write the completion stamp (after verification only); True when it was (or would be) written."""
+    value = params.get("completion_stamp")
+    if not value or image.get(COMPLETION_STAMP) == value:
+        return False
+    if not check_mode:
+        op = "replace" if COMPLETION_STAMP in image else "add"
+        image.update(glance.patch_image(image["id"], [{"op": op, "path": pointer(COMPLETION_STAMP), "value": value}]))
+    return True

@@ -24,6 +24,17 @@ DENY_KEYS = frozenset({"checksum", "size", "virtual_size", "status", "owner", "i
                        "file", "schema", "self", "locations", "direct_url", "stores"})
 DENY_PREFIXES = ("os_glance_", "os_hash_")
 SETTABLE_ATTRIBUTES = ("name", "min_disk", "min_ram", "visibility", "protected")
+# Never copied from another image: this collection's own stamps (they name *that* image's source).
+COPY_NEVER_PREFIXES = ("cloudimages_",)
+# Not copied unless an include names them: Nova's bookkeeping on snapshots, true only of the
+# instance, project and user the snapshot came from.
+COPY_EXCLUDED_BY_DEFAULT = frozenset({
+    "instance_uuid", "base_image_ref", "image_location", "image_state", "image_type", "owner_id", "user_id",
+    "boot_roles", "owner_project_name", "owner_user_name", "instance_type_id", "instance_type_name",
+    "instance_type_flavorid", "instance_type_memory_mb", "instance_type_vcpus", "instance_type_root_gb",
+    "instance_type_ephemeral_gb", "instance_type_swap", "instance_type_rxtx_factor", "clean_attempts",
+    "bdm_v2", "block_device_mapping", "root_device_name",
+})
 
 
 def denied(key: str) -> bool:
@@ -43,6 +54,13 @@ def selected(properties: dict, include: list | None, exclude: list | None) -> di
     """Properties whose key starts with an include prefix (all when none) and no exclude prefix."""
     return {k: v for k, v in properties.items()
             if (not include or k.startswith(tuple(include))) and not (exclude and k.startswith(tuple(exclude)))}
+
+
+def copyable(properties: dict, include: list | None, exclude: list | None) -> dict:
+    """What copy_from takes: never the collection's stamps; Nova's bookkeeping only when included by name."""
+    named = set(include or [])
+    return {k: v for k, v in selected(properties, include, exclude).items()
+            if not k.startswith(COPY_NEVER_PREFIXES) and (k not in COPY_EXCLUDED_BY_DEFAULT or k in named)}
 
 
 def plan_patch(image: dict, properties: dict, absent: list, purge: bool, attributes: dict,
@@ -103,7 +121,7 @@ def run(params: dict, glance, source_glance, check_mode: bool) -> dict:
     copy = params.get("copy_from")
     if copy:
         source = source_glance.find_image(copy.get("image"), copy.get("filters"))
-        properties.update(selected(custom_properties(source), copy.get("include"), copy.get("exclude")))
+        properties.update(copyable(custom_properties(source), copy.get("include"), copy.get("exclude")))
     properties.update(params.get("properties") or {})
     absent = params.get("absent_properties") or []
     clash = sorted(set(absent) & set(properties))

@@ -121,10 +121,17 @@ task:
   sample: {"id": "7bdc8ede-9098-4d79-9477-697f586cb333", "type": "export", "status": "success",
            "result": {"export_location": "exports/4b2f0c2e-0000-4000-8000-000000000000.vhd"}}
 bytes:
-  description: Size of the export.
-  returned: when an export ran
+  description: Size of the export (a vendor task's interchange VHD differs in size from the image).
+  returned: unless in check mode
   type: int
   sample: 21474836480
+bytes_identical:
+  description:
+    - Whether the export holds exactly the image's bytes (a V(stream) export, verified by the image's
+      checksum). A vendor export task writes a newly made VHD, so its MD5 is not the image's.
+  returned: unless in check mode
+  type: bool
+  sample: false
 verification:
   description: What was checked - segment count, size, ETag-of-ETags, consistency, the source checksum stamped.
   returned: unless in check mode

@@ -24,8 +24,16 @@ description:
     the idempotency key - a server-side filter on them finds what an earlier run made, so a rerun
     returns a finished image, waits on one still importing, or feeds one left queued; it never
     makes a second image.
-  - Afterwards the size is checked against the source, and the checksum when O(source_checksum) is given.
-    Asynchronous failures (C(os_glance_failed_import), a killed image) end the wait with their message.
+  - Afterwards the image is verified by what survives format conversion (vendors store imports in
+    another format; Glance's C(image_conversion) plugin stores qcow2 as raw) - it is active, its
+    C(virtual_size) equals O(source_virtual_size) where both are known, and only where nothing was
+    converted (O(source_converted) false, not the V(task) method, the O(disk_format) kept) its
+    checksum equals O(source_checksum), or its sha512 C(os_hash_value) equals O(source_os_hash_value).
+    RV(verification) says which checks ran and why others did not.
+  - Only after that, O(completion_stamp) is written to the image as C(cloudimages_transfer_verified);
+    a rerun writes it on a verified image that lacks it.
+  - Asynchronous failures (C(os_glance_failed_import)) end the wait with their message; an image of an
+    earlier run that is C(deactivated) or C(killed) fails at once, saying what to do.
 author:
   - cloudimages.transfer maintainers (@cloudimages)
 extends_documentation_fragment:
@@ -76,7 +84,31 @@ options:
     description: Id of the source image (stamped; needed by V(glance-download)).
     type: str
   source_checksum:
-    description: MD5 checksum of the source image (stamped; the new image's checksum must equal it).
+    description:
+      - MD5 checksum of the source image. Stamped (part of the idempotency key); the new image's
+        checksum must equal it unless the data was converted on the way.
+    type: str
+  source_virtual_size:
+    description: The source image's C(virtual_size); the new image's must equal it where Glance reports one.
+    type: int
+  source_os_hash_algo:
+    description: The source image's C(os_hash_algo); with V(sha512) on both sides the hashes are compared instead of MD5.
+    type: str
+  source_os_hash_value:
+    description: The source image's C(os_hash_value).
+    type: str
+  source_converted:
+    description:
+      - The data imported is not the source image's own bytes (for example a vendor export task
+        wrote another VHD than the image stores), so checksums cannot match and are not compared.
+    type: bool
+    default: false
+  completion_stamp:
+    description:
+      - A value written to the image as C(cloudimages_transfer_verified) once it is verified (the
+        M(cloudimages.transfer.image_info) filter on it finds finished transfers). The
+        C(cloudimages.transfer.region_transfer) role gives the source content's identity (its
+        C(os_hash_value), else its checksum, else size, C(updated_at) and id).
     type: str
 seealso:
   - module: cloudimages.transfer.image_export
@@ -126,10 +158,12 @@ bytes:
   type: int
   sample: 21474836480
 verification:
-  description: Size and checksum of the new image, and whether the checksum equals O(source_checksum).
+  description:
+    - Each check and its outcome - V(true) when it ran and passed, or a string saying why it was
+      skipped (a conversion) or could not run (nothing to compare with). A failed check fails the task.
   returned: unless in check mode
   type: dict
-  sample: {"size": 21474836480, "checksum": "0cc175b9c0f1b6a831c399e269772661", "checksum_matches_source": true}
+  sample: {"active": true, "virtual_size": true, "checksum": "skipped: converted (vhd -> raw by the target's import)"}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -157,6 +191,11 @@ def main():
         source_region=dict(type="str"),
         source_image_id=dict(type="str"),
         source_checksum=dict(type="str"),
+        source_virtual_size=dict(type="int"),
+        source_os_hash_algo=dict(type="str"),
+        source_os_hash_value=dict(type="str", no_log=False),
+        source_converted=dict(type="bool", default=False),
+        completion_stamp=dict(type="str"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_together=[("container", "object")],

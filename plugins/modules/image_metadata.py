@@ -86,6 +86,12 @@ options:
   copy_from:
     description:
       - Copy custom properties from another image. O(properties) win over copied values.
+      - Never copied - this collection's own stamps (C(cloudimages_*)), which name the other image's
+        source, and read-only or reserved keys. Not copied unless O(copy_from.include) names them
+        exactly - Nova's snapshot bookkeeping (C(instance_uuid), C(base_image_ref), C(image_location),
+        C(image_state), C(image_type), C(owner_id), C(user_id), C(boot_roles), C(owner_project_name),
+        C(owner_user_name), C(instance_type_*), C(bdm_v2), C(block_device_mapping), C(root_device_name),
+        C(clean_attempts)), true only of the instance and project the snapshot came from.
       - Connection keys left out are taken from this module's options.
     type: dict
     suboptions:

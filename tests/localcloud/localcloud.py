@@ -28,6 +28,8 @@ Settings (environment):
                                    unset ports are picked free; a taken one is refused
   LOCALCLOUD_SWIFT_LISTING_LIMIT   container listing page size (default 100)
   LOCALCLOUD_SWIFT_MAX_FILE_SIZE   largest single object in bytes (default 64 MiB)
+  LOCALCLOUD_IMAGE_CONVERSION      raw or qcow2: RegionTwo's Glance runs the image_conversion
+                                   import plugin with that output format (default: off)
   LOCALCLOUD_SWIFT_DLO_RATE_LIMIT_AFTER
                                    DLO segments served at full speed before Swift's DLO
                                    middleware slows a GET to one segment a second (default
@@ -319,6 +321,23 @@ chunked-input-limit = 67108864
 {extra}"""
 
 
+def conversion_opts(region: str) -> str:
+    """RegionTwo's Glance with the real image_conversion import plugin, as Ceph-backed clouds run
+    it (LOCALCLOUD_IMAGE_CONVERSION=raw or qcow2): interoperable imports store that format."""
+    output = setting("IMAGE_CONVERSION", "")
+    if region != "RegionTwo" or not output:
+        return ""
+    if output not in ("raw", "qcow2"):
+        raise SystemExit(f"LOCALCLOUD_IMAGE_CONVERSION must be raw or qcow2, not {output!r}")
+    return f"""
+[image_import_opts]
+image_import_plugins = ['image_conversion']
+
+[image_conversion]
+output_format = {output}
+"""
+
+
 def glance_files(d: Path, venv: Path, region: str, ports: dict[str, int], keystone: str,
                  secrets_: dict) -> None:
     for sub in ("images", "images-extra", "staging", "tasks"):
@@ -384,7 +403,7 @@ enforce_scope = true
 allowed_schemes = [http,https]
 allowed_hosts = [127.0.0.1,localhost]
 allowed_ports = [{allowed_ports}]
-""")
+{conversion_opts(region)}""")
     # one request at a time: Glance on sqlite fails concurrent writers ("database is locked",
     # an image left in 'saving' for good); requests queue instead. Import flows still run in
     # Glance's own background threads.
@@ -692,6 +711,8 @@ def _start(ports: dict[str, int], cloud_venv: Path, swift_venv: Path) -> dict:
                      "consumer": {"api_key": pw["consumer-apikey"], "password": pw["consumer"]}},
         "export_segment_size": int(setting("EXPORT_SEGMENT_SIZE", str(4 * 1024 ** 2))),
         "task_step_seconds": float(setting("TASK_STEP_SECONDS", "0.5")),
+        # a test writes faults here for the tasks that follow (see the emulator's docstring)
+        "faults_file": str(STATE / "vendor-faults.json"),
     }
     (STATE / "emulator.json").write_text(json.dumps(emulator, indent=1))
     spawn("vendor-emulator", [str(cloud_venv / "bin" / "python"), str(HERE / "vendor_emulator.py"),
@@ -721,7 +742,7 @@ def _start(ports: dict[str, int], cloud_venv: Path, swift_venv: Path) -> dict:
         "settings": {key: setting(key, default) for key, default in (
             ("SWIFT_LISTING_LIMIT", "100"), ("SWIFT_MAX_FILE_SIZE", str(64 * 1024 ** 2)),
             ("EXPORT_SEGMENT_SIZE", str(4 * 1024 ** 2)), ("TOKEN_EXPIRATION", "3600"),
-            ("SWIFT_WORKERS", "0"), ("SWIFT_DLO_RATE_LIMIT_AFTER", "1000"))},
+            ("SWIFT_WORKERS", "0"), ("SWIFT_DLO_RATE_LIMIT_AFTER", "1000"), ("IMAGE_CONVERSION", ""))},
     }
     write_private(STATE / "clouds.yaml", clouds_yaml(keystone, identity_v2, pw, ids["app_credential"]))
     write_private(STATE / "cloud.json", json.dumps(cloud, indent=1))

@@ -19,25 +19,38 @@ Run by localcloud.py with the Keystone/Glance venv's python: vendor_emulator.py 
    Images v2 API. The v2.0 catalog points at it; the v3 catalog points at Glance itself.
    * export ``{"image_uuid", "receiving_swift_container"}``: 201, ``pending``, then
      ``processing``, then ``success`` with ``result.export_location`` =
-     ``<container>/<image_uuid>.vhd``. The image's bytes land in the same region's Swift as a
-     Dynamic Large Object: segments ``<image_uuid>.vhd-00001``, ``-00002``, ... of
-     ``export_segment_size`` bytes (the last one shorter), each PUT with its MD5 as ``ETag``,
-     then the zero-byte manifest with ``X-Object-Manifest: <container>/<image_uuid>.vhd-``.
-     ``failure`` with a message when the image is missing or not active, or the container
-     is missing.
+     ``<container>/<image_uuid>.vhd``. As the vendor documents (images are stored inside the
+     cloud in another format than the VHD used for interchange, so checksums do not match
+     across regions), the export is a **newly made dynamic VHD** of the image's disk
+     (``qemu-img convert -O vpc -o subformat=dynamic,force_size=on`` from the image's
+     disk_format): its size and MD5 differ from the image's ``size`` and ``checksum``, and a
+     VM sees the same disk. It lands in the same region's Swift as a Dynamic Large Object:
+     segments ``<image_uuid>.vhd-00001``, ``-00002``, ... of ``export_segment_size`` bytes (the
+     last one shorter), each PUT with its MD5 as ``ETag``, then the zero-byte manifest with
+     ``X-Object-Manifest: <container>/<image_uuid>.vhd-``. ``failure`` with a message when the
+     image is missing or not active, or the container is missing.
    * import ``{"import_from": "<container>/<object>", "import_from_format": "vhd",
      "image_properties": {"name": ...}}``: ``success`` with ``result.image_id`` of a new
-     active image whose bytes are the object's bytes (a DLO is read as its concatenation).
+     active image that **stores the VHD's disk in another format**: raw (``disk_format``
+     ``raw``, ``qemu-img convert -f vpc -O raw``), so its ``checksum`` is neither the VHD
+     object's nor the source image's, while its ``virtual_size`` is the VHD's disk size.
      ``failure`` with a message when the object is missing or is not a VHD (no valid
-     ``conectix`` footer), or ``import_from`` is not ``<container>/<object>``.
+     ``conectix`` footer, or qemu-img cannot read it), or ``import_from`` is not
+     ``<container>/<object>``.
    Tasks carry id, type, status, input, result, message, owner, created_at, updated_at,
    expires_at (48 h after the task ended), schema and self; ``GET /v2/tasks`` lists the
    caller's project's tasks (filters ``type`` and ``status``) without input/result, as
    Glance does. A token that Keystone does not accept gets 401.
 
+Fault switch (for tests): a JSON file at the config's ``faults_file``, read by each task as it
+runs. ``{"import_grow_bytes": N}`` makes import tasks store a disk N bytes larger than the
+VHD's (a conversion gone wrong: a virtual size that differs from the source's).
+
 What it does not model:
-   * no format conversion: an export holds the image's stored bytes unchanged (whatever its
-     disk_format), an import stores the VHD as is with disk_format ``vhd``;
+   * the vendor's exact storage format (raw stands for it) and VHD flavour details (the
+     interchange VHD is whatever qemu-img writes, creator ``qem2``); a raw disk whose size is
+     not a whole number of 512-byte sectors is padded to one, as VHD requires;
+   * conversion runs on whole temporary files beside the emulator (a real vendor streams);
    * VHD validation is the footer only (cookie and checksum), not the dynamic-disk tables;
    * the vendor's quotas, import size limits, rate limits and task-list pagination;
    * tasks live in memory: a restart of the emulator forgets them (a real task outlives
@@ -53,6 +66,8 @@ import hmac
 import http.client
 import http.server
 import json
+import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -82,6 +97,19 @@ class TaskFailed(Exception):
     """Ends a task in status failure with this message."""
 
 
+QEMU_FORMATS = {"vhd": "vpc", "raw": "raw", "qcow2": "qcow2", "vmdk": "vmdk", "vdi": "vdi"}
+
+
+def qemu_convert(src: str, src_format: str, dest: str, dest_format: str, options: str = "") -> None:
+    """qemu-img convert, as a vendor's conversion service would run it; TaskFailed on refusal."""
+    argv = ["qemu-img", "convert", "-f", QEMU_FORMATS.get(src_format, src_format), "-O",
+            QEMU_FORMATS.get(dest_format, dest_format)] + (["-o", options] if options else []) + [src, dest]
+    done = subprocess.run(argv, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise TaskFailed(f"The image data could not be converted from {src_format}: "
+                         f"{done.stderr.strip()[-300:] or 'qemu-img failed'}")
+
+
 def is_vhd_footer(block: bytes) -> bool:
     """A VHD footer: cookie 'conectix' and a checksum (ones' complement of the byte sum)."""
     if len(block) < 512 or block[:8] != b"conectix":
@@ -89,23 +117,6 @@ def is_vhd_footer(block: bytes) -> bool:
     stored = int.from_bytes(block[64:68], "big")
     total = sum(block[:64]) + sum(block[68:512])
     return stored == (~total & 0xFFFFFFFF)
-
-
-class KnownLength:
-    """A stream with a known length: requests then sends Content-Length, not chunks."""
-
-    def __init__(self, raw, length: int):
-        self.raw, self.length = raw, length
-
-    def __len__(self) -> int:
-        return self.length
-
-    def read(self, size: int = -1) -> bytes:
-        return self.raw.read(size)
-
-    def __iter__(self):
-        while chunk := self.raw.read(COPY_CHUNK):
-            yield chunk
 
 
 class Keystone:
@@ -353,6 +364,13 @@ class Emulator:
             "serviceCatalog": catalog,
         }
 
+    def faults(self) -> dict:
+        try:
+            with open(self.config["faults_file"], encoding="utf-8") as f:
+                return json.load(f)
+        except (OSError, ValueError, KeyError):
+            return {}
+
     # -- tasks
     @staticmethod
     def invalid_task(body) -> str | None:
@@ -432,37 +450,33 @@ class Emulator:
                              "create it before exporting")
         name = f"{image_id}.vhd"
         segment_size = self.config["export_segment_size"]
-        whole = hashlib.md5()
-        total = 0
-        with session.get(f"{glance}/v2/images/{image_id}/file", stream=True, timeout=300) as data:
-            data.raise_for_status()
-            stream = data.raw
-            number = 0
-            while True:
-                number += 1
-                with tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024) as part:
-                    digest, size = hashlib.md5(), 0
-                    while size < segment_size:
-                        chunk = stream.read(min(COPY_CHUNK, segment_size - size))
-                        if not chunk:
-                            break
-                        part.write(chunk)
-                        digest.update(chunk)
-                        whole.update(chunk)
-                        size += len(chunk)
-                    if size == 0 and number > 1:
+        with tempfile.TemporaryDirectory(prefix="vendor-export-") as work:
+            stored, interchange = os.path.join(work, "stored"), os.path.join(work, "export.vhd")
+            whole, total = hashlib.md5(), 0
+            with session.get(f"{glance}/v2/images/{image_id}/file", stream=True, timeout=300) as data, \
+                    open(stored, "wb") as out:
+                data.raise_for_status()
+                while chunk := data.raw.read(COPY_CHUNK):
+                    out.write(chunk)
+                    whole.update(chunk)
+                    total += len(chunk)
+            if total != image.get("size") or (image.get("checksum") and whole.hexdigest() != image["checksum"]):
+                raise TaskFailed(f"Image {image_id} read back {total} bytes that do not match its size or checksum")
+            qemu_convert(stored, image.get("disk_format") or "raw", interchange, "vhd", "subformat=dynamic,force_size=on")
+            with open(interchange, "rb") as source:
+                number = 0
+                while True:
+                    number += 1
+                    part = source.read(segment_size)
+                    if not part and number > 1:
                         break
-                    part.seek(0)
                     put = session.put(f"{swift}/{container}/{name}-{number:05d}", data=part, timeout=300,
-                                      headers={"ETag": digest.hexdigest(), "Content-Length": str(size)})
+                                      headers={"ETag": hashlib.md5(part).hexdigest()})
                     if put.status_code != 201:
                         raise TaskFailed(f"Writing segment {number:05d} to {container} failed: "
                                          f"{put.status_code} {put.reason}")
-                    total += size
-                    if size < segment_size:
+                    if len(part) < segment_size:
                         break
-        if total != image.get("size") or (image.get("checksum") and whole.hexdigest() != image["checksum"]):
-            raise TaskFailed(f"Image {image_id} read back {total} bytes that do not match its size or checksum")
         put = session.put(f"{swift}/{container}/{name}", data=b"", timeout=60,
                           headers={"X-Object-Manifest": f"{container}/{name}-"})
         if put.status_code != 201:
@@ -489,25 +503,37 @@ class Emulator:
             raise TaskFailed(f"Object {source} is not a valid VHD image (no VHD footer); nothing was imported")
         properties = {k: v for k, v in (task_input.get("image_properties") or {}).items()}
         properties.setdefault("name", obj)
-        properties.update(disk_format="vhd", container_format="bare")
-        created = session.post(f"{glance}/v2/images", json=properties, timeout=60)
-        if created.status_code != 201:
-            raise TaskFailed(f"Creating the image failed: {created.status_code} {created.text[:300]}")
-        image_id = created.json()["id"]
-        try:
-            with session.get(url, stream=True, timeout=300) as data:
+        properties.update(disk_format="raw", container_format="bare")  # stored in another format than VHD
+        with tempfile.TemporaryDirectory(prefix="vendor-import-") as work:
+            interchange, stored = os.path.join(work, "import.vhd"), os.path.join(work, "stored.raw")
+            with session.get(url, stream=True, timeout=300) as data, open(interchange, "wb") as out:
                 data.raise_for_status()
-                upload = session.put(f"{glance}/v2/images/{image_id}/file", timeout=300,
-                                     data=KnownLength(data.raw, size),
-                                     headers={"Content-Type": "application/octet-stream"})
-            if upload.status_code != 204:
-                raise TaskFailed(f"Uploading the image data failed: {upload.status_code} {upload.text[:300]}")
-            image = session.get(f"{glance}/v2/images/{image_id}", timeout=60).json()
-            if image["status"] != "active" or image["size"] != size:
-                raise TaskFailed(f"The imported image ended {image['status']} with {image['size']} of {size} bytes")
-        except BaseException:
-            session.delete(f"{glance}/v2/images/{image_id}", timeout=60)
-            raise
+                while chunk := data.raw.read(COPY_CHUNK):
+                    out.write(chunk)
+            qemu_convert(interchange, "vhd", stored, "raw")
+            grow = self.faults().get("import_grow_bytes", 0)
+            if grow:
+                with open(stored, "ab") as out:
+                    out.write(bytes(grow))
+            created = session.post(f"{glance}/v2/images", json=properties, timeout=60)
+            if created.status_code != 201:
+                raise TaskFailed(f"Creating the image failed: {created.status_code} {created.text[:300]}")
+            image_id = created.json()["id"]
+            stored_size = os.path.getsize(stored)
+            try:
+                with open(stored, "rb") as body:
+                    upload = session.put(f"{glance}/v2/images/{image_id}/file", timeout=300, data=body,
+                                         headers={"Content-Type": "application/octet-stream",
+                                                  "Content-Length": str(stored_size)})
+                if upload.status_code != 204:
+                    raise TaskFailed(f"Uploading the image data failed: {upload.status_code} {upload.text[:300]}")
+                image = session.get(f"{glance}/v2/images/{image_id}", timeout=60).json()
+                if image["status"] != "active" or image["size"] != stored_size:
+                    raise TaskFailed(f"The imported image ended {image['status']} with {image['size']} of "
+                                     f"{stored_size} bytes")
+            except BaseException:
+                session.delete(f"{glance}/v2/images/{image_id}", timeout=60)
+                raise
         return {"image_id": image_id}
 
 

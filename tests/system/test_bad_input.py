@@ -78,7 +78,7 @@ def cases():
           "create_container": False},
          "create_container is false"),
         ("state absent on a plain object", "swift_dlo_upload", {**p, "container": "{run}", "object": "plain.img",
-                                                               "state": "absent"}, "state=absent deletes only DLOs"),
+                                                               "state": "absent"}, "state=absent deletes only large objects"),
         ("destination in a missing directory", "swift_dlo_download",
          {**p, "container": "{run}", "object": "gap.img", "dest": "{tmp}/no/such/dir/x"}, "does not exist"),
         ("destination is a directory", "swift_dlo_download", {**p, "container": "{run}", "object": "midsize.img",

@@ -63,6 +63,7 @@ def test_transfer_then_rerun_changes_nothing(collections_path, cloud, producer, 
     [target] = target_images(producer, source["id"])
     assert target["status"] == "active" and target["checksum"] == md5(data) and target["os_distro"] == "cirros"
     assert target["cloudimages_source_image"] == source["id"]
+    assert target["cloudimages_transfer_verified"] == source["os_hash_value"]  # the completion stamp
     with producer.session() as s:
         assert s.get(f"{producer.url('image', 'RegionTwo')}/v2/images/{target['id']}/file").content == data
         assert s.get(f"{producer.url('image', 'RegionOne')}/v2/images/{source['id']}").json()[KEY] == source["id"]

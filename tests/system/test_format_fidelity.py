@@ -1,0 +1,135 @@
+"""Transfers that hold on a real cloud: targets stored in another format, verified by what survives.
+
+The vendor path runs on the shared cloud, whose vendor emulator converts as the vendor
+documents (an export task writes a new VHD; an import task stores raw). The upstream paths
+into a converting Glance run on a cloud of their own whose RegionTwo has the real
+image_conversion import plugin on (LOCALCLOUD_IMAGE_CONVERSION=raw). Every assertion is on
+the images both regions hold.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+from cloudtest import create_image, md5, vhd_image
+from systemtest import REPO
+from test_region_transfer import KEY, failures, objects, play
+
+VERIFIED = "cloudimages_transfer_verified"
+
+
+def changed_count(output: str) -> int:
+    return sum(int(n) for n in re.findall(r"^transfer-\S+\s*: ok=\d+\s+changed=(\d+)", output, re.MULTILINE))
+
+
+def targets(session: requests.Session, glance: str, source_id: str) -> list:
+    return session.get(f"{glance}/v2/images", params={KEY: source_id, "status": None}).json()["images"]
+
+
+def test_the_vendor_path_converts_and_is_verified_by_what_survives(collections_path, cloud, producer, unique,
+                                                                   tmp_path):
+    data = vhd_image(os.urandom(5 * 1024 * 1024 + 512))
+    with producer.session() as s:
+        source = create_image(s, producer.url("image", "RegionOne"), data, name=unique, disk_format="vhd",
+                              os_distro="debian", instance_uuid="0000", image_type="snapshot")
+    extra = {"region_transfer_image": source["id"], "region_transfer_source_cloud": "localcloud-producer-apikey",
+             "region_transfer_export_method": "task", "region_transfer_import_method": "task",
+             "region_transfer_export_container": f"exp-{unique}", "region_transfer_import_container": f"imp-{unique}"}
+    rc, out = play(collections_path, cloud, tmp_path, extra)
+    assert rc == 0, failures(out)
+    with producer.session() as s:
+        [target] = targets(s, producer.url("image", "RegionTwo"), source["id"])
+    assert (target["status"], target["disk_format"]) == ("active", "raw")
+    assert target["checksum"] != source["checksum"] and target["virtual_size"] == source["virtual_size"]
+    assert target[VERIFIED] == source["os_hash_value"]
+    # properties travel, Nova's snapshot bookkeeping does not
+    assert target["os_distro"] == "debian" and "instance_uuid" not in target and "image_type" not in target
+    rc, again = play(collections_path, cloud, tmp_path, extra)
+    assert rc == 0 and changed_count(again) == 0, again[-3000:]
+    assert "verified as a copy of this source's content" in again
+    assert objects(producer, "RegionOne", f"exp-{unique}") == [] and objects(producer, "RegionTwo", f"imp-{unique}") == []
+
+
+def test_a_target_whose_virtual_size_differs_is_refused(collections_path, cloud, producer, unique, tmp_path):
+    data = vhd_image(os.urandom(2 * 1024 * 1024))
+    with producer.session() as s:
+        source = create_image(s, producer.url("image", "RegionOne"), data, name=unique, disk_format="vhd")
+    faults = Path(cloud["state_dir"]) / "vendor-faults.json"
+    faults.write_text(json.dumps({"import_grow_bytes": 1024 * 1024}))
+    try:
+        rc, out = play(collections_path, cloud, tmp_path, {
+            "region_transfer_image": source["id"], "region_transfer_source_cloud": "localcloud-producer-apikey",
+            "region_transfer_export_method": "task", "region_transfer_import_method": "task"})
+    finally:
+        faults.unlink()
+    assert rc != 0 and f"virtual_size {2 * 1024 * 1024 + 1024 * 1024} where the source has {2 * 1024 * 1024}" in out
+    with producer.session() as s:
+        [target] = targets(s, producer.url("image", "RegionTwo"), source["id"])
+    assert VERIFIED not in target  # never stamped as done
+
+
+def test_two_sources_sharing_a_coordination_value_get_a_target_each(collections_path, cloud, producer, unique,
+                                                                    tmp_path):
+    payloads = [os.urandom(300000), os.urandom(300000)]  # equal sizes, other content
+    with producer.session() as s:
+        sources = [create_image(s, producer.url("image", "RegionOne"), p, name=f"{unique}-{n}")
+                   for n, p in enumerate(payloads)]
+    for source in sources:
+        rc, out = play(collections_path, cloud, tmp_path, {"region_transfer_image": source["id"],
+                                                           "region_transfer_coordination_value": unique})
+        assert rc == 0, failures(out)
+    with producer.session() as s:
+        found = s.get(f"{producer.url('image', 'RegionTwo')}/v2/images", params={KEY: unique}).json()["images"]
+    found = [[t for t in found if t["cloudimages_source_image"] == source["id"]] for source in sources]
+    assert [len(f) for f in found] == [1, 1] and found[0][0]["id"] != found[1][0]["id"]
+    assert [f[0]["checksum"] for f in found] == [md5(p) for p in payloads]
+    assert [f[0][VERIFIED] for f in found] == [source["os_hash_value"] for source in sources]
+
+
+@pytest.fixture(scope="module")
+def converting_cloud(tmp_path_factory):
+    state = tmp_path_factory.mktemp("converting-cloud")
+    env = {**os.environ, "LOCALCLOUD_DIR": str(state), "LOCALCLOUD_IMAGE_CONVERSION": "raw"}
+    launcher = [os.environ.get("LOCALCLOUD_PYTHON") or "python3", str(REPO / "tests" / "localcloud" / "localcloud.py")]
+    done = subprocess.run(launcher + ["start"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    try:
+        yield json.loads((state / "cloud.json").read_text())
+    finally:
+        subprocess.run(launcher + ["stop"], env=env, capture_output=True)
+
+
+def qcow2_of(raw: bytes, tmp_path: Path) -> bytes:
+    (tmp_path / "disk.raw").write_bytes(raw)
+    done = subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", str(tmp_path / "disk.raw"),
+                           str(tmp_path / "disk.qcow2")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return (tmp_path / "disk.qcow2").read_bytes()
+
+
+@pytest.mark.parametrize("method", ["web-download", "glance-download"])
+def test_upstream_paths_into_a_converting_glance(collections_path, converting_cloud, unique, tmp_path, method):
+    cloud = converting_cloud
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": "producer", "domain": {"id": "default"}, "password": cloud["passwords"]["producer"]}}},
+        "scope": {"project": {"name": "producer", "domain": {"id": "default"}}}}}
+    resp = requests.post(f"{cloud['keystone']}/v3/auth/tokens", json=body, timeout=30)
+    s = requests.Session()
+    s.headers["X-Auth-Token"] = resp.headers["X-Subject-Token"]
+    raw = os.urandom(3 * 1024 * 1024)
+    source = create_image(s, cloud["regions"]["RegionOne"]["glance"], qcow2_of(raw, tmp_path), name=unique,
+                          disk_format="qcow2")
+    extra = {"region_transfer_image": source["id"], "region_transfer_import_method": method}
+    rc, out = play(collections_path, cloud, tmp_path, extra)
+    assert rc == 0, failures(out)
+    [target] = targets(s, cloud["regions"]["RegionTwo"]["glance"], source["id"])
+    assert (target["status"], target["disk_format"], target["checksum"]) == ("active", "raw", md5(raw))
+    assert target["virtual_size"] == source["virtual_size"] == len(raw) and target[VERIFIED] == source["os_hash_value"]
+    assert "skipped: converted (qcow2 -> raw by the target's import)" in out
+    rc, again = play(collections_path, cloud, tmp_path, extra)
+    assert rc == 0 and changed_count(again) == 0, again[-3000:]

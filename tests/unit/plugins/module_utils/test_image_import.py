@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import pytest
+from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
+from ansible_collections.cloudimages.transfer.plugins.module_utils._image_import import verify
+from ansible_collections.cloudimages.transfer.plugins.module_utils._image_metadata import copyable
+
+SOURCE = {"source_checksum": "c0", "source_virtual_size": 1000448, "source_os_hash_algo": "sha512",
+          "source_os_hash_value": "h0", "disk_format": "vhd"}
+
+
+def image(**fields):
+    return {"id": "i", "status": "active", "disk_format": "vhd", "checksum": "c0", "os_hash_algo": "sha512",
+            "os_hash_value": "h0", "virtual_size": 1000448, **fields}
+
+
+def test_nothing_converted_compares_the_sha512_hash():
+    assert verify(SOURCE, image(), "upload") == {"active": True, "virtual_size": True, "checksum": True}
+    with pytest.raises(TransferError, match="os_hash_value"):
+        verify(SOURCE, image(os_hash_value="other"), "web-download")
+
+
+def test_without_sha512_the_md5_checksum_is_compared():
+    params = {**SOURCE, "source_os_hash_algo": None}
+    with pytest.raises(TransferError, match="checksum c1 where the source has c0"):
+        verify(params, image(checksum="c1"), "upload")
+
+
+@pytest.mark.parametrize("params,fields,method,why", [
+    (SOURCE, {"disk_format": "raw", "checksum": "c9"}, "web-download", "skipped: converted (vhd -> raw by the target's import)"),
+    (SOURCE, {"disk_format": "raw", "checksum": "c9"}, "task", "skipped: converted (the vendor's import task stores its own format)"),
+    ({**SOURCE, "source_converted": True}, {"checksum": "c9", "os_hash_value": "h9"}, "upload",
+     "skipped: converted (the data imported is not the source image's own bytes (a vendor export converts))"),
+])
+def test_a_conversion_skips_the_checksum_and_says_why(params, fields, method, why):
+    assert verify(params, image(**fields), method)["checksum"] == why
+
+
+def test_the_virtual_size_is_compared_in_whole_sectors_and_must_match():
+    assert verify({**SOURCE, "source_virtual_size": 1000123}, image(), "upload")["virtual_size"] is True
+    with pytest.raises(TransferError, match="virtual_size 2000896 where the source has 1000448"):
+        verify(SOURCE, image(virtual_size=2000896, disk_format="raw"), "task")
+
+
+def test_a_side_without_virtual_size_is_said_not_checked():
+    assert verify({**SOURCE, "source_virtual_size": None}, image(), "upload")["virtual_size"] == \
+        "not checked: the source reports no virtual_size"
+    assert verify(SOURCE, image(virtual_size=None), "upload")["virtual_size"] == \
+        "not checked: the target reports no virtual_size"
+
+
+def test_a_source_without_checksum_or_hash_is_said_not_checked():
+    params = {"source_virtual_size": 1000448, "disk_format": "vhd"}
+    assert verify(params, image(), "upload")["checksum"] == "not checked: the source has no checksum or hash"
+
+
+def test_copy_from_never_takes_the_collections_stamps_and_nova_bookkeeping_only_when_named():
+    props = {"os_distro": "debian", "cloudimages_source_image": "x", "cloudimages_transfer_verified": "h",
+             "instance_uuid": "u", "image_type": "snapshot", "hw_disk_bus": "scsi"}
+    assert copyable(props, None, None) == {"os_distro": "debian", "hw_disk_bus": "scsi"}
+    assert copyable(props, ["instance_uuid", "hw_"], None) == {"instance_uuid": "u", "hw_disk_bus": "scsi"}
+    assert copyable(props, ["cloudimages_"], None) == {}
