@@ -23,6 +23,11 @@ UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]
 PAGE = 200
 
 
+def pointer(key: str) -> str:
+    """A JSON pointer for a top-level key (RFC 6901 escaping)."""
+    return "/" + key.replace("~", "~0").replace("/", "~1")
+
+
 class Glance:
     """One Images v2 endpoint (one region of one identity)."""
 

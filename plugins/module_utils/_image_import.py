@@ -31,7 +31,7 @@ import secrets
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import SegmentStep
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError, register_secret
-from ansible_collections.cloudimages.transfer.plugins.module_utils._image_metadata import pointer
+from ansible_collections.cloudimages.transfer.plugins.module_utils._glance import pointer
 from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import Poller, TasksApi
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import StreamBody, response_chunks, with_retries
 
@@ -248,7 +248,10 @@ def wait_active(glance, image_id: str, poller) -> dict:
                                 f"status {image['status']}", image=image)
         if image["status"] in ("killed", "deleted"):
             raise TransferError(f"{glance.where(image_id)} ended {image['status']}")
-        return image["status"] == "active", image, image["status"]
+        # Glance's import flow holds its lock (os_glance_import_task) past 'active' and saves the
+        # image once more when it lets go: a property written before then can be lost
+        locked = bool(image.get("os_glance_import_task"))
+        return image["status"] == "active" and not locked, image, image["status"] + (" (import finishing)" if locked else "")
 
     return poller.wait(check, f"{glance.where(image_id)} to become active")
 

@@ -12,6 +12,7 @@ is whether it is empty.
 from __future__ import annotations
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
+from ansible_collections.cloudimages.transfer.plugins.module_utils._glance import pointer
 
 # Image attributes Glance itself defines; everything else on an image is a custom property.
 BASE_ATTRIBUTES = frozenset({
@@ -39,11 +40,6 @@ COPY_EXCLUDED_BY_DEFAULT = frozenset({
 
 def denied(key: str) -> bool:
     return key in DENY_KEYS or key.startswith(DENY_PREFIXES)
-
-
-def pointer(key: str) -> str:
-    """A JSON pointer for a top-level key (RFC 6901 escaping)."""
-    return "/" + key.replace("~", "~0").replace("/", "~1")
 
 
 def custom_properties(image: dict) -> dict:

@@ -466,6 +466,9 @@ use = egg:swift#healthcheck
     # Swift's default serves 10 segments of a DLO GET at full speed, then one a second
     filters = filters.replace("use = egg:swift#dlo", "use = egg:swift#dlo\nrate_limit_after_segment = "
                               f"{setting('SWIFT_DLO_RATE_LIMIT_AFTER', '1000')}")
+    # the Host header in the access log tells the public endpoint (127.0.0.1) from the internal one (localhost)
+    filters = filters.replace("use = egg:swift#proxy_logging", "use = egg:swift#proxy_logging\n"
+                              "access_log_headers = true\naccess_log_headers_only = Host")
     (etc / "proxy-server.conf").write_text(f"""{common}bind_port = {port['proxy']}
 log_name = {region}-proxy
 

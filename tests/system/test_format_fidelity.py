@@ -36,7 +36,8 @@ def test_the_vendor_path_converts_and_is_verified_by_what_survives(collections_p
     data = vhd_image(os.urandom(5 * 1024 * 1024 + 512))
     with producer.session() as s:
         source = create_image(s, producer.url("image", "RegionOne"), data, name=unique, disk_format="vhd",
-                              os_distro="debian", instance_uuid="0000", image_type="snapshot")
+                              os_distro="debian", instance_uuid="0000", image_type="snapshot", min_disk=3,
+                              min_ram=512, tags=["golden", "debian"], visibility="shared")
     extra = {"region_transfer_image": source["id"], "region_transfer_source_cloud": "localcloud-producer-apikey",
              "region_transfer_export_method": "task", "region_transfer_import_method": "task",
              "region_transfer_export_container": f"exp-{unique}", "region_transfer_import_container": f"imp-{unique}"}
@@ -47,8 +48,10 @@ def test_the_vendor_path_converts_and_is_verified_by_what_survives(collections_p
     assert (target["status"], target["disk_format"]) == ("active", "raw")
     assert target["checksum"] != source["checksum"] and target["virtual_size"] == source["virtual_size"]
     assert target[VERIFIED] == source["os_hash_value"]
-    # properties travel, Nova's snapshot bookkeeping does not
+    # attributes and properties travel; Nova's snapshot bookkeeping and the visibility do not (private by default)
     assert target["os_distro"] == "debian" and "instance_uuid" not in target and "image_type" not in target
+    assert (target["min_disk"], target["min_ram"], sorted(target["tags"])) == (3, 512, ["debian", "golden"])
+    assert target["visibility"] == "private"
     rc, again = play(collections_path, cloud, tmp_path, extra)
     assert rc == 0 and changed_count(again) == 0, again[-3000:]
     assert "verified as a copy of this source's content" in again
@@ -64,7 +67,8 @@ def test_a_target_whose_virtual_size_differs_is_refused(collections_path, cloud,
     try:
         rc, out = play(collections_path, cloud, tmp_path, {
             "region_transfer_image": source["id"], "region_transfer_source_cloud": "localcloud-producer-apikey",
-            "region_transfer_export_method": "task", "region_transfer_import_method": "task"})
+            "region_transfer_export_method": "task", "region_transfer_import_method": "task",
+            "region_transfer_export_container": f"exp-{unique}", "region_transfer_import_container": f"imp-{unique}"})
     finally:
         faults.unlink()
     assert rc != 0 and f"virtual_size {2 * 1024 * 1024 + 1024 * 1024} where the source has {2 * 1024 * 1024}" in out
@@ -132,4 +136,29 @@ def test_upstream_paths_into_a_converting_glance(collections_path, converting_cl
     assert target["virtual_size"] == source["virtual_size"] == len(raw) and target[VERIFIED] == source["os_hash_value"]
     assert "skipped: converted (qcow2 -> raw by the target's import)" in out
     rc, again = play(collections_path, cloud, tmp_path, extra)
+    assert rc == 0 and changed_count(again) == 0, again[-3000:]
+
+
+def test_a_shared_source_of_another_project_is_transferred(collections_path, cloud, producer, consumer, unique,
+                                                           tmp_path):
+    """The producer can read the consumer's shared image but not change it: the coordinating
+    metadata then lives only on the target."""
+    data = os.urandom(400000)
+    glance = consumer.url("image", "RegionOne")
+    with consumer.session() as s:
+        source = create_image(s, glance, data, name=unique, visibility="shared", os_distro="alpine")
+        assert s.post(f"{glance}/v2/images/{source['id']}/members", json={"member": producer.project_id}).ok
+    with producer.session() as s:
+        assert s.put(f"{glance}/v2/images/{source['id']}/members/{producer.project_id}",
+                     json={"status": "accepted"}).ok
+    rc, out = play(collections_path, cloud, tmp_path, {"region_transfer_image": source["id"]})
+    assert rc == 0, failures(out)
+    assert "belongs to another project" in out
+    with producer.session() as s:
+        [target] = targets(s, producer.url("image", "RegionTwo"), source["id"])
+        held = s.get(f"{glance}/v2/images/{source['id']}").json()
+    assert target["owner"] == producer.project_id and target["checksum"] == md5(data)
+    assert target[VERIFIED] == source["os_hash_value"] and target["os_distro"] == "alpine"
+    assert KEY not in held  # the source was not changed
+    rc, again = play(collections_path, cloud, tmp_path, {"region_transfer_image": source["id"]})
     assert rc == 0 and changed_count(again) == 0, again[-3000:]

@@ -2,13 +2,12 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
-from ansible_collections.cloudimages.transfer.plugins.module_utils._glance import Glance
+from ansible_collections.cloudimages.transfer.plugins.module_utils._glance import Glance, pointer
 from ansible_collections.cloudimages.transfer.plugins.module_utils._image_member import check_member_ids, plan_members
 from ansible_collections.cloudimages.transfer.plugins.module_utils._image_metadata import (
     apply_ops,
     custom_properties,
     plan_patch,
-    pointer,
     selected,
 )
 
