@@ -228,6 +228,12 @@ class Connection:
         return sorted({ep.get("region_id") or ep.get("region") for ep in found} - {None})
 
 
+TOP_LEVEL_AUTH_KEYS = ("auth_url", "username", "user_id", "password", "token", "project_name", "project_id",
+                       "user_domain_name", "user_domain_id", "project_domain_name", "project_domain_id",
+                       "domain_name", "domain_id", "application_credential_id", "application_credential_name",
+                       "application_credential_secret", "api_key", "tenant_name", "tenant_id")
+
+
 def load_settings(options: ConnectionOptions) -> dict:
     """auth, auth_type, region_name, interface, verify: clouds.yaml / OS_* first, options over them."""
     missing = missing_libraries()
@@ -244,6 +250,9 @@ def load_settings(options: ConnectionOptions) -> dict:
         base = dict(region.config)
         base["region_name"] = region.region_name
     auth = {key: value for key, value in dict(base.get("auth") or {}).items() if value not in (None, "")}
+    # unvalidated, the loader leaves OS_AUTH_URL, OS_USERNAME, OS_PASSWORD... (and a clouds.yaml's
+    # top-level auth keys) beside 'auth' rather than in it
+    auth.update({key: base[key] for key in TOP_LEVEL_AUTH_KEYS if base.get(key) not in (None, "") and key not in auth})
     auth.update({key: value for key, value in options.auth.items() if value is not None})
     verify = base.get("verify", True) if options.validate_certs is None else options.validate_certs
     if verify and (options.ca_cert or base.get("cacert")):

@@ -89,22 +89,22 @@ class Runner:
         self.workdir = workdir
         self.count = 0
 
-    def playbook(self, module: str, args: dict, check: bool = False) -> tuple[Path, Path]:
+    def playbook(self, module: str, args: dict, check: bool = False, diff: bool = False) -> tuple[Path, Path]:
         self.count += 1
         out = self.workdir / f"result-{self.count}.json"
         play = [{"hosts": "localhost", "gather_facts": False,
                  "vars": {"ansible_python_interpreter": sys.executable},
                  "tasks": [
                      {"name": "module under test", f"cloudimages.transfer.{module}": args,
-                      "register": "r", "ignore_errors": True, "check_mode": check},
+                      "register": "r", "ignore_errors": True, "check_mode": check, "diff": diff},
                      {"name": "keep the result", "ansible.builtin.copy": {
                          "content": "{{ r | to_json }}", "dest": str(out), "mode": "0600"}}]}]
         path = self.workdir / f"play-{self.count}.yml"
         path.write_text(json.dumps(play))
         return path, out
 
-    def __call__(self, module: str, args: dict, check: bool = False, verbosity: str = "") -> dict:
-        path, out = self.playbook(module, args, check)
+    def __call__(self, module: str, args: dict, check: bool = False, verbosity: str = "", diff: bool = False) -> dict:
+        path, out = self.playbook(module, args, check, diff)
         argv = [ANSIBLE_PLAYBOOK, str(path)] + ([verbosity] if verbosity else [])
         done = subprocess.run(argv, env=self.env, capture_output=True, text=True, cwd=self.workdir)
         assert out.exists(), done.stdout + done.stderr
