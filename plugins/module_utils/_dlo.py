@@ -51,6 +51,11 @@ class Segment:
     data: bytes | None = None  # an SLO's inline data segment
 
     @property
+    def range_header(self) -> dict | None:
+        """The request headers that fetch just this piece of its segment object."""
+        return {"Range": f"bytes={self.byte_range[0]}-{self.byte_range[1]}"} if self.byte_range else None
+
+    @property
     def md5(self) -> str | None:
         """The MD5 of the bytes this piece contributes, where it is known before reading them."""
         if self.data is not None:

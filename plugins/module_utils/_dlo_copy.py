@@ -88,8 +88,7 @@ def copy_segment(source, target, piece, dst_container: str, step, progress, head
         if piece.data is not None:
             chunks, resp = iter([piece.data]), None
         else:
-            ranged = {"Range": f"bytes={piece.byte_range[0]}-{piece.byte_range[1]}"} if piece.byte_range else None
-            resp = source.get_object(piece.container, piece.name, headers=ranged)
+            resp = source.get_object(piece.container, piece.name, headers=piece.range_header)
             chunks = response_chunks(resp)
         digest = hashlib.md5()  # only where the MD5 is not known: otherwise the target checks it
         body = StreamBody(hashed(chunks, digest) if step.md5 is None else chunks, piece.size, progress)

@@ -190,8 +190,7 @@ def fetch_segment(swift, piece, fd: int, step, progress, finished=lambda offset,
             progress.segment(step.name, "verified")
             finished(step.offset, step.size)
             return
-        ranged = {"Range": f"bytes={piece.byte_range[0]}-{piece.byte_range[1]}"} if piece.byte_range else None
-        resp = swift.get_object(piece.container, piece.name, headers=ranged)
+        resp = swift.get_object(piece.container, piece.name, headers=piece.range_header)
         digest, position = hashlib.md5(), step.offset
         try:
             for chunk in response_chunks(resp):

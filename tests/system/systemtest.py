@@ -25,7 +25,7 @@ from cloudtest import *  # noqa: E402,F401,F403  (fixtures and helpers)
 
 
 __all__ = ["ANSIBLE_PLAYBOOK", "MiB", "Runner", "SWIFT_CLI", "collections_path", "file_md5", "kill_tree", "listing",
-           "random_file", "run", "swift_cli", "swift_object_file"]
+           "own_cloud", "random_file", "run", "swift_cli", "swift_object_file"]
 
 MiB = 1024 * 1024
 SWIFT_CLI = str(Path(sys.executable).parent / "swift")
@@ -68,6 +68,18 @@ def listing(producer, region: str, container: str, prefix: str = "") -> list:
             if not page:
                 return found
             found.extend(page)
+
+
+def own_cloud(state: Path, **settings: str):
+    """A local cloud of its own (other LOCALCLOUD_* settings than the shared one), stopped after use."""
+    env = {**os.environ, "LOCALCLOUD_DIR": str(state), **{f"LOCALCLOUD_{k}": v for k, v in settings.items()}}
+    launcher = [os.environ.get("LOCALCLOUD_PYTHON") or "python3", str(REPO / "tests" / "localcloud" / "localcloud.py")]
+    done = subprocess.run(launcher + ["start"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    try:
+        yield json.loads((state / "cloud.json").read_text())
+    finally:
+        subprocess.run(launcher + ["stop"], env=env, capture_output=True)
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 from cloudtest import create_image, md5, vhd_image
-from systemtest import REPO
+from systemtest import own_cloud
 from test_region_transfer import KEY, failures, objects, play
 
 VERIFIED = "cloudimages_transfer_verified"
@@ -97,15 +97,7 @@ def test_two_sources_sharing_a_coordination_value_get_a_target_each(collections_
 
 @pytest.fixture(scope="module")
 def converting_cloud(tmp_path_factory):
-    state = tmp_path_factory.mktemp("converting-cloud")
-    env = {**os.environ, "LOCALCLOUD_DIR": str(state), "LOCALCLOUD_IMAGE_CONVERSION": "raw"}
-    launcher = [os.environ.get("LOCALCLOUD_PYTHON") or "python3", str(REPO / "tests" / "localcloud" / "localcloud.py")]
-    done = subprocess.run(launcher + ["start"], env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-3000:]
-    try:
-        yield json.loads((state / "cloud.json").read_text())
-    finally:
-        subprocess.run(launcher + ["stop"], env=env, capture_output=True)
+    yield from own_cloud(tmp_path_factory.mktemp("converting-cloud"), IMAGE_CONVERSION="raw")
 
 
 def qcow2_of(raw: bytes, tmp_path: Path) -> bytes:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,20 +16,12 @@ import pytest
 import requests
 import yaml
 from faultproxy import FaultProxy, Rule
-from systemtest import REPO, Runner
+from systemtest import Runner, own_cloud
 
 
 @pytest.fixture(scope="module")
 def short_token_cloud(tmp_path_factory):
-    state = tmp_path_factory.mktemp("short-token-cloud")
-    env = {**os.environ, "LOCALCLOUD_DIR": str(state), "LOCALCLOUD_TOKEN_EXPIRATION": "60"}
-    launcher = [os.environ.get("LOCALCLOUD_PYTHON") or "python3", str(REPO / "tests" / "localcloud" / "localcloud.py")]
-    done = subprocess.run(launcher + ["start"], env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-3000:]
-    try:
-        yield json.loads((state / "cloud.json").read_text())
-    finally:
-        subprocess.run(launcher + ["stop"], env=env, capture_output=True)
+    yield from own_cloud(tmp_path_factory.mktemp("short-token-cloud"), TOKEN_EXPIRATION="60")
 
 
 def test_a_copy_outlives_its_token(collections_path, short_token_cloud, tmp_path):
