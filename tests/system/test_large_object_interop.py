@@ -367,3 +367,21 @@ def test_web_download_imports_an_object_with_a_spaced_non_ascii_name(run, produc
     with producer.session() as s:
         image = s.get(f"{producer.url('image', 'RegionTwo')}/v2/images/{imported['image_id']}").json()
     assert (image["status"], image["checksum"], image["size"]) == ("active", digest, 2 * MiB + 11)
+
+
+def test_names_with_reserved_characters_round_trip_through_every_operation(run, producer, unique, tmp_path):
+    digest = random_file(tmp_path / "src.img", 2 * MiB + 9)
+    for name in ("/lead a%b+c?d;e#f.img", "trail/ñ+%20;?#/"):
+        args = {**P, "container": unique, "object": name, "src": str(tmp_path / "src.img"), "segment_size": "1MiB"}
+        assert ok(run("swift_dlo_upload", args))["changed"]
+        assert not ok(run("swift_dlo_upload", args))["changed"]
+        assert served_md5(producer, "RegionOne", unique, name)[0] == digest
+        for mode in ("segments", "whole"):
+            ok(run("swift_dlo_download", {**P, "container": unique, "object": name, "dest": str(tmp_path / "d.img"),
+                                          "mode": mode, "force": True}))
+            assert file_md5(tmp_path / "d.img") == digest
+        ok(run("swift_dlo_copy", {**P, "container": unique, "object": name, "target": {"region_name": "RegionTwo"}}))
+        assert served_md5(producer, "RegionTwo", unique, name)[0] == digest
+        gone = ok(run("swift_dlo_upload", {**P, "container": unique, "object": name, "state": "absent"}))
+        assert len(gone["deleted"]) == 1 + 3 and gone["left"] == []
+    assert listing(producer, "RegionOne", unique) == []
