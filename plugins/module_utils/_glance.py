@@ -99,6 +99,11 @@ class Glance:
                           headers={"Content-Type": PATCH_TYPE}, body=json.dumps(ops).encode())
         return resp.json()
 
+    def open_image_data(self, image_id: str):
+        """The streaming response of GET /file (the image's stored bytes); the caller closes it."""
+        return self._call("GET", f"/v2/images/{quote(image_id, safe='')}/file", f"download {self.where(image_id)}",
+                          stream=True)
+
     def members(self, image_id: str) -> list:
         resp = self._call("GET", f"/v2/images/{image_id}/members", f"list the members of {self.where(image_id)}")
         return resp.json().get("members", [])

@@ -160,8 +160,7 @@ def stream_export(params: dict, glance, swift, image: dict, container: str, name
     whole_md5 = hashlib.md5()
     algo = image.get("os_hash_algo")
     whole_hash = hashlib.new(algo) if algo in hashlib.algorithms_available else None
-    resp = glance.http.request("GET", f"{glance.url}/v2/images/{image['id']}/file",
-                               f"download {glance.where(image['id'])}", stream=True, ok=(200,))
+    resp = glance.open_image_data(image["id"])
     try:
         source = resp.raw.stream(COPY_CHUNK, decode_content=False)
         carry = b""

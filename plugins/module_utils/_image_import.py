@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import secrets
 
+from ansible_collections.cloudimages.transfer.plugins.module_utils import _disk_compare
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import SegmentStep
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError, register_secret
 from ansible_collections.cloudimages.transfer.plugins.module_utils._glance import pointer
@@ -75,12 +76,14 @@ def choose(params: dict, glance) -> str:
     return "upload"
 
 
-def run(params: dict, glance, swift, source_glance, check_mode: bool) -> dict:
+def run(params: dict, glance, swift, source_glance, check_mode: bool, content_source=None) -> dict:
+    """content_source: (Glance, image id, run_command) of the source image, for verify_content."""
     keys = stamps(params)
     if not keys:
         raise TransferError("Give source_image_id (with source_region) or properties: they are the key a rerun "
                             "finds the imported image by")
     poller = Poller(params["poll_interval"], params["wait_timeout"])
+    content = content_reference(params, content_source)
     existing = [i for i in glance.list_images(keys) if i.get("status") not in ("killed", "deleted")]
     if len(existing) > 1:
         raise TransferError(f"{len(existing)} images in region {glance.region} carry {keys}; resolve the duplicates "
@@ -91,7 +94,8 @@ def run(params: dict, glance, swift, source_glance, check_mode: bool) -> dict:
                             + ("reactivate it (openstack image set --activate) or delete it" if image["status"] ==
                                "deactivated" else "delete it") + ", then run again", image=image)
     if image and image["status"] == "active":
-        checks = verify(params, image, params["method"] if params["method"] != "auto" else choose(params, glance))
+        checks = verify(params, image, params["method"] if params["method"] != "auto" else choose(params, glance),
+                        content, glance)
         stamped = complete(glance, params, image, check_mode)
         return {"changed": stamped, "image": image, "image_id": image["id"], "method": "none",
                 "region": glance.region, "verification": checks,
@@ -123,7 +127,7 @@ def run(params: dict, glance, swift, source_glance, check_mode: bool) -> dict:
         else:
             raise TransferError(f"Unknown method {method}")
         image = wait_active(glance, image["id"], poller)
-    checks = verify(params, image, method)
+    checks = verify(params, image, method, content, glance)
     complete(glance, params, image, check_mode)
     result.update(image=image, image_id=image["id"], verification=checks,
                   msg=f"imported {glance.where(image['id'])} with method {method} ({image.get('size')} bytes); "
@@ -256,7 +260,22 @@ def wait_active(glance, image_id: str, poller) -> dict:
     return poller.wait(check, f"{glance.where(image_id)} to become active")
 
 
-def verify(params: dict, image: dict, method: str) -> dict:
+def content_reference(params: dict, content_source) -> tuple | None:
+    """(Glance, source image) for verify=content, checked before anything is imported."""
+    if not params.get("verify_content"):
+        return None
+    source_glance, image_id, run_command = content_source or (None, None, None)
+    if source_glance is None or not image_id:
+        raise TransferError("verify_content needs the source image: give source_image_id (or verify_content_source.image)")
+    source = source_glance.get_image(image_id)
+    if source is None or source.get("status") != "active":
+        raise TransferError(f"verify_content compares with {source_glance.where(image_id)}, which is "
+                            + ("not there" if source is None else source.get("status")))
+    _disk_compare.check_possible(source)
+    return source_glance, source, run_command
+
+
+def verify(params: dict, image: dict, method: str, content=None, glance=None) -> dict:
     """Check what survives conversion; say which checks ran. A failed check raises."""
     checks, problems = {"active": image.get("status") == "active"}, []
     want, have = params.get("source_virtual_size"), image.get("virtual_size")
@@ -277,6 +296,16 @@ def verify(params: dict, image: dict, method: str) -> dict:
     if problems:
         raise TransferError(f"The imported image {image['id']} does not match its source: {'; '.join(problems)}",
                             image=image, verification=checks)
+    if content is None:
+        checks["content"] = "not checked: verify_content not asked"
+    else:
+        try:
+            _disk_compare.compare(content[0], content[1], glance, image, params.get("verify_dir"), content[2])
+        except TransferError as exc:
+            checks["content"] = False
+            exc.details.setdefault("verification", checks)
+            raise
+        checks["content"] = True
     return checks
 
 

@@ -110,6 +110,63 @@ options:
         C(cloudimages.transfer.region_transfer) role gives the source content's identity (its
         C(os_hash_value), else its checksum, else size, C(updated_at) and id).
     type: str
+  verify_content:
+    description:
+      - Also compare the guest-visible disks - both images' data are downloaded into O(verify_dir) and
+        compared by C(qemu-img compare), whatever format each is stored in (a VHD source and the raw
+        image a converting import made of it compare equal). Proof for those who want it, at the cost
+        of reading both images and disk room for both; off by default.
+      - Needs C(qemu-img) on the host that runs the module and a source C(disk_format) it reads
+        (raw, qcow2, vhd, vhdx, vmdk, vdi, iso); both are checked before anything is imported. The
+        completion stamp is written only when the disks are equal.
+    type: bool
+    default: false
+  verify_content_source:
+    description:
+      - Where the source image of O(verify_content) is - connection settings (left-out ones are
+        taken from this module's options, the region from O(source_region)) and the image id
+        (O(source_image_id) when left out).
+    type: dict
+    suboptions:
+      image:
+        description: Id of the source image; O(source_image_id) when left out.
+        type: str
+      cloud:
+        description: Cloud of the source image.
+        type: str
+      auth:
+        description: Credentials for the source image's cloud.
+        type: dict
+      auth_type:
+        description: Auth type for the source.
+        type: str
+      region_name:
+        description: Region of the source image; O(source_region) when left out.
+        type: str
+      interface:
+        description: Endpoint interface for the source.
+        type: str
+        choices: [public, internal, admin]
+        aliases: [endpoint_type]
+      ca_cert:
+        description: CA bundle for the source.
+        type: path
+        aliases: [cacert]
+      validate_certs:
+        description: Verify the source's TLS certificates.
+        type: bool
+        aliases: [verify]
+      timeout:
+        description: Per-request timeout for the source, in seconds.
+        type: int
+      retries:
+        description: Retries for the source's requests.
+        type: int
+  verify_dir:
+    description:
+      - Directory for the two downloads of O(verify_content); a private (0700) folder is made in it
+        and removed afterwards. The system's temporary directory when left out.
+    type: path
 seealso:
   - module: cloudimages.transfer.image_export
 """
@@ -125,6 +182,22 @@ EXAMPLES = r"""
     source_region: DFW
     source_image_id: 4b2f0c2e-0000-4000-8000-000000000000
     source_checksum: 0cc175b9c0f1b6a831c399e269772661
+
+- name: Import from another cloud and compare the disks a VM would see
+  cloudimages.transfer.image_import:
+    cloud: targetcloud
+    region_name: IAD
+    name: web01
+    container: imports
+    object: 4b2f0c2e-0000-4000-8000-000000000000.vhd
+    source_region: DFW
+    source_image_id: 4b2f0c2e-0000-4000-8000-000000000000
+    source_virtual_size: 21474836480
+    source_converted: true
+    verify_content: true
+    verify_content_source:
+      cloud: sourcecloud
+    verify_dir: /var/tmp
 
 - name: Same Keystone, two regions - let Glance copy it
   cloudimages.transfer.image_import:
@@ -163,7 +236,8 @@ verification:
       skipped (a conversion) or could not run (nothing to compare with). A failed check fails the task.
   returned: unless in check mode
   type: dict
-  sample: {"active": true, "virtual_size": true, "checksum": "skipped: converted (vhd -> raw by the target's import)"}
+  sample: {"active": true, "virtual_size": true, "checksum": "skipped: converted (vhd -> raw by the target's import)",
+           "content": "not checked: verify_content not asked"}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -172,7 +246,9 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._auth import 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._module import (
     connect,
     glance_for,
+    inherited_connection,
     run_module,
+    target_argument_spec,
     waiting_argument_spec,
 )
 
@@ -196,6 +272,9 @@ def main():
         source_os_hash_value=dict(type="str", no_log=False),
         source_converted=dict(type="bool", default=False),
         completion_stamp=dict(type="str"),
+        verify_content=dict(type="bool", default=False),
+        verify_content_source=dict(type="dict", options=target_argument_spec(dict(image=dict(type="str")))),
+        verify_dir=dict(type="path"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_together=[("container", "object")],
@@ -209,7 +288,13 @@ def main():
         source = None
         if not params["object"] and params["source_image_id"]:
             source = glance_for({**params, "region_name": params["source_region"]})
-        return _image_import.run(params, glance, swift, source, module.check_mode)
+        content_source = None
+        if params["verify_content"]:
+            where = dict(params["verify_content_source"] or {})
+            image_id = where.pop("image", None) or params["source_image_id"]
+            where["region_name"] = where.get("region_name") or params["source_region"]
+            content_source = glance_for(where, inherited_connection(params, where)), image_id, module.run_command
+        return _image_import.run(params, glance, swift, source, module.check_mode, content_source)
 
     run_module(module, job)
 

@@ -44,7 +44,9 @@ Run by localcloud.py with the Keystone/Glance venv's python: vendor_emulator.py 
 
 Fault switch (for tests): a JSON file at the config's ``faults_file``, read by each task as it
 runs. ``{"import_grow_bytes": N}`` makes import tasks store a disk N bytes larger than the
-VHD's (a conversion gone wrong: a virtual size that differs from the source's).
+VHD's (a conversion gone wrong: a virtual size that differs from the source's);
+``{"import_flip_byte_at": OFFSET}`` inverts one byte of the stored disk (a conversion that
+corrupts silently: same virtual size, only a comparison of the disks can tell).
 
 What it does not model:
    * the vendor's exact storage format (raw stands for it) and VHD flavour details (the
@@ -515,6 +517,13 @@ class Emulator:
             if grow:
                 with open(stored, "ab") as out:
                     out.write(bytes(grow))
+            flip = self.faults().get("import_flip_byte_at")
+            if flip is not None:
+                with open(stored, "r+b") as out:
+                    out.seek(flip)
+                    byte = out.read(1)
+                    out.seek(flip)
+                    out.write(bytes([byte[0] ^ 0xFF]))
             created = session.post(f"{glance}/v2/images", json=properties, timeout=60)
             if created.status_code != 201:
                 raise TaskFailed(f"Creating the image failed: {created.status_code} {created.text[:300]}")

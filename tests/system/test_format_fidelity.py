@@ -189,3 +189,44 @@ def test_a_source_without_a_checksum_is_identified_by_size_updated_at_and_id(col
                        headers={"Content-Type": "application/openstack-images-v2.1-json-patch"}).ok
     rc, third = play(collections_path, cloud, tmp_path, {"region_transfer_image": source["id"]}, check=True)
     assert rc == 0 and "nothing to move" not in third, failures(third)
+
+
+def vendor_transfer(unique: str, source_id: str, **more) -> dict:
+    return {"region_transfer_image": source_id, "region_transfer_source_cloud": "localcloud-producer-apikey",
+            "region_transfer_export_method": "task", "region_transfer_import_method": "task",
+            "region_transfer_export_container": f"exp-{unique}", "region_transfer_import_container": f"imp-{unique}",
+            **more}
+
+
+def test_verify_content_compares_the_disks_across_a_conversion(collections_path, cloud, producer, unique, tmp_path):
+    disk = os.urandom(3 * 1024 * 1024)
+    with producer.session() as s:
+        source = create_image(s, producer.url("image", "RegionOne"), vhd_image(disk), name=unique, disk_format="vhd")
+    rc, out = play(collections_path, cloud, tmp_path, vendor_transfer(unique, source["id"],
+                                                                       region_transfer_verify="content"))
+    assert rc == 0, failures(out)
+    with producer.session() as s:
+        [target] = targets(s, producer.url("image", "RegionTwo"), source["id"])
+        stored = s.get(f"{producer.url('image', 'RegionTwo')}/v2/images/{target['id']}/file").content
+    assert (target["disk_format"], target[VERIFIED]) == ("raw", source["os_hash_value"])
+    assert stored[:len(disk)] == disk and re.search(r"""["']content["']: true""", out)
+    assert not list(tmp_path.glob(".cloudimages-compare-*"))  # the two downloads are gone
+
+
+def test_verify_content_refuses_a_conversion_that_corrupted_the_disk(collections_path, cloud, producer, unique,
+                                                                     tmp_path):
+    disk = os.urandom(2 * 1024 * 1024)
+    with producer.session() as s:
+        source = create_image(s, producer.url("image", "RegionOne"), vhd_image(disk), name=unique, disk_format="vhd")
+    faults = Path(cloud["state_dir"]) / "vendor-faults.json"
+    faults.write_text(json.dumps({"import_flip_byte_at": 1234567}))
+    try:
+        rc, out = play(collections_path, cloud, tmp_path, vendor_transfer(unique, source["id"],
+                                                                           region_transfer_verify="content"))
+    finally:
+        faults.unlink()
+    assert rc != 0 and f"Content mismatch at offset {1234567 // 512 * 512}" in out, out[-3000:]
+    with producer.session() as s:
+        [target] = targets(s, producer.url("image", "RegionTwo"), source["id"])
+    assert target["virtual_size"] == source["virtual_size"] and VERIFIED not in target  # never stamped as done
+    assert not list(tmp_path.glob(".cloudimages-compare-*"))

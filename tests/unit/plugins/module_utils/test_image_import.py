@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from ansible_collections.cloudimages.transfer.plugins.module_utils import _disk_compare
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._image_import import verify
 from ansible_collections.cloudimages.transfer.plugins.module_utils._image_metadata import copyable
@@ -15,7 +16,8 @@ def image(**fields):
 
 
 def test_nothing_converted_compares_the_sha512_hash():
-    assert verify(SOURCE, image(), "upload") == {"active": True, "virtual_size": True, "checksum": True}
+    assert verify(SOURCE, image(), "upload") == {"active": True, "virtual_size": True, "checksum": True,
+                                                 "content": "not checked: verify_content not asked"}
     with pytest.raises(TransferError, match="os_hash_value"):
         verify(SOURCE, image(os_hash_value="other"), "web-download")
 
@@ -60,3 +62,16 @@ def test_copy_from_never_takes_the_collections_stamps_and_nova_bookkeeping_only_
     assert copyable(props, None, None) == {"os_distro": "debian", "hw_disk_bus": "scsi"}
     assert copyable(props, ["instance_uuid", "hw_"], None) == {"instance_uuid": "u", "hw_disk_bus": "scsi"}
     assert copyable(props, ["cloudimages_"], None) == {}
+
+
+@pytest.mark.parametrize("fmt,qemu", [("vhd", "vpc"), ("raw", "raw"), ("qcow2", "qcow2"), ("vmdk", "vmdk")])
+def test_glance_formats_map_to_qemu_img_drivers(fmt, qemu):
+    assert _disk_compare.qemu_format({"disk_format": fmt}, "the source") == qemu
+
+
+def test_a_content_check_that_cannot_run_says_why_before_anything_is_imported(monkeypatch):
+    with pytest.raises(TransferError, match="cannot read the source's disk_format 'ami'"):
+        _disk_compare.qemu_format({"disk_format": "ami"}, "the source")
+    monkeypatch.setattr(_disk_compare.shutil, "which", lambda name: None)
+    with pytest.raises(TransferError, match="apt-get install qemu-utils"):
+        _disk_compare.check_possible({"disk_format": "raw"})
