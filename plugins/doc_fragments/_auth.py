@@ -47,12 +47,17 @@ options:
     aliases: [endpoint_type]
   ca_cert:
     description:
-      - A CA bundle to verify the servers' TLS certificates with.
+      - A CA bundle to verify the servers' TLS certificates with (Keystone, Glance and Swift alike).
+        Given here or in the cloud's C(cacert), it wins over the E(REQUESTS_CA_BUNDLE) and
+        E(CURL_CA_BUNDLE) variables, which serve only when neither is set.
+      - A certificate that does not verify fails the task at once (no retries), saying so.
     type: path
     aliases: [cacert]
   validate_certs:
     description:
       - Whether to verify TLS certificates. Defaults to the setting of O(cloud), else V(true).
+      - V(false) turns verification off for every service of this connection, whatever
+        E(REQUESTS_CA_BUNDLE) says, and the task warns once that it did.
     type: bool
     aliases: [verify]
   timeout:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import traceback
+import warnings
 from dataclasses import dataclass, field
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import (
@@ -23,7 +24,12 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._errors impor
     register_secret,
     scrub,
 )
-from ansible_collections.cloudimages.transfer.plugins.module_utils._http import HttpClient, RetryPolicy
+from ansible_collections.cloudimages.transfer.plugins.module_utils._http import (
+    TLS_HINT,
+    HttpClient,
+    RetryPolicy,
+    certificate_refused,
+)
 
 try:
     from keystoneauth1 import exceptions as ks_exceptions
@@ -45,8 +51,15 @@ except ImportError:
 else:
     OPENSTACKSDK_IMPORT_ERROR = None
 
+try:
+    import urllib3
+except ImportError:  # comes with requests; missing_libraries() names requests
+    urllib3 = None
+
 RAX_AUTH_TYPES = ("rax_apikey", "rackspace_apikey")
 SECRET_KEYS = ("password", "secret", "api_key", "apikey", "token")
+# connections made with validate_certs false, said once each as a module warning
+INSECURE: set = set()
 
 
 def connection_argument_spec() -> dict:
@@ -176,6 +189,11 @@ class Connection:
         self.overrides = settings["overrides"]
         self.auth_url = self.auth.get("auth_url")
         verify = settings["verify"]
+        if verify is False:
+            INSECURE.add(f"validate_certs is false: TLS certificates of {self.auth_url} and region "
+                         f"{self.region or '(default)'}'s endpoints are not verified")
+            if urllib3 is not None:  # said once, as a module warning, instead of on every request
+                warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
         self.plugin = make_plugin(self.auth_type, self.auth, frozenset(options.auth))
         self.keystone = ks_session.Session(auth=self.plugin, verify=verify, timeout=min(options.timeout, 60))
         self.http = HttpClient(self.token, verify=verify, timeout=options.timeout,
@@ -189,8 +207,9 @@ class Connection:
                     self.plugin.invalidate()
                 token = self.keystone.get_token()
             except ks_exceptions.ClientException as exc:
+                hint = TLS_HINT if certificate_refused(exc) else ""
                 raise TransferError(f"Failed to authenticate at {self.auth_url} "
-                                    f"(auth_type {self.auth_type}): {scrub(exc)}") from None
+                                    f"(auth_type {self.auth_type}): {scrub(exc)}{hint}") from None
         register_secret(token)
         return token
 

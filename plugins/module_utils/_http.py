@@ -117,10 +117,14 @@ class HttpClient:
             sent = dict(headers or {})
             sent["X-Auth-Token"] = self.token()
             try:
+                # verify per request: on the session alone, requests lets REQUESTS_CA_BUNDLE /
+                # CURL_CA_BUNDLE replace an explicit ca_cert or validate_certs=false
                 resp = self.session.request(
                     method, url, headers=sent, data=body() if callable(body) else body, params=params,
-                    stream=stream, timeout=self.timeout, allow_redirects=False)
+                    stream=stream, timeout=self.timeout, allow_redirects=False, verify=self.verify)
             except requests.RequestException as exc:
+                if certificate_refused(exc):  # retrying cannot help
+                    raise TransferError(f"Failed to {what}: {describe(exc)}{TLS_HINT}", transport=True) from None
                 if retry and attempt < self.policy.retries:
                     time.sleep(self.policy.delay(attempt))
                     attempt += 1
@@ -143,6 +147,17 @@ class HttpClient:
             text = "" if stream else short_body(resp)
             resp.close()
             raise HttpError(f"Failed to {what}: {status} {resp.reason}{text}", status)
+
+
+TLS_HINT = (" (the server's TLS certificate was not accepted: give ca_cert the CA bundle that signed it, "
+            "or validate_certs: false to skip the check)")
+
+
+def certificate_refused(exc: BaseException) -> bool:
+    """A TLS verification failure (not a handshake cut short, which a retry may get past)."""
+    text = str(exc)
+    return "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text \
+        or "doesn't match" in text or "Hostname mismatch" in text
 
 
 def describe(exc: BaseException) -> str:

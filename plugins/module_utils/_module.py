@@ -12,6 +12,7 @@ import traceback
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.cloudimages.transfer.plugins.module_utils._auth import (
     CONNECTION_KEYS,
+    INSECURE,
     Connection,
     ConnectionOptions,
     connection_argument_spec,
@@ -85,6 +86,7 @@ def run_module(module, job) -> None:
         result = job()
     except TransferError as exc:
         details = {k: v for k, v in exc.details.items() if k not in RESERVED}
+        warn_insecure(module)
         module.fail_json(msg=exc.msg, **details)
     except Exception as exc:  # a bug of ours: say so plainly, keep the traceback for -vvv, scrubbed
         module.fail_json(msg=scrub(f"Unexpected error ({exc.__class__.__name__}): {exc}"),
@@ -93,4 +95,10 @@ def run_module(module, job) -> None:
         result.pop("diff", None)
     for warning in result.pop("warnings", []):
         module.warn(warning)
+    warn_insecure(module)
     module.exit_json(**result)
+
+
+def warn_insecure(module) -> None:
+    for warning in sorted(INSECURE):
+        module.warn(warning)
