@@ -151,3 +151,56 @@ def test_the_role_stages_on_disk_with_its_free_space_preflight(collections_path,
         [target] = s.get(f"{producer.url('image', 'RegionTwo')}/v2/images", params={KEY: source["id"]}).json()["images"]
     assert target["checksum"] == md5(data)
     assert [p.name for p in staging.iterdir() if not p.name.endswith(".progress.json")] == []  # the staged file is gone
+
+
+def test_role_variables_that_shape_the_target(collections_path, cloud, producer, unique, tmp_path):
+    """Found by filters, renamed, a custom coordinating key, visibility and protected copied,
+    properties filtered by include/exclude prefixes, copy_properties off for a second target."""
+    glance_one, glance_two = producer.url("image", "RegionOne"), producer.url("image", "RegionTwo")
+    with producer.session() as s:
+        source = create_image(s, glance_one, os.urandom(200000), name=unique, visibility="community",
+                              protected=True, **{"keep.me": "1", "keep.not": "2", "drop.me": "3"})
+    key = "com.example.copy-of"
+    extra = {"region_transfer_image_filters": {"name": unique}, "region_transfer_target_name": f"{unique}-copy",
+             "region_transfer_coordination_key": key, "region_transfer_copy_visibility": True,
+             "region_transfer_copy_protected": True, "region_transfer_property_include": ["keep."],
+             "region_transfer_property_exclude": ["keep.not"]}
+    rc, out = play(collections_path, cloud, tmp_path, extra)
+    assert rc == 0, failures(out)
+    with producer.session() as s:
+        [target] = s.get(f"{glance_two}/v2/images", params={key: source["id"]}).json()["images"]
+        stamped = s.get(f"{glance_one}/v2/images/{source['id']}").json()
+        default_keyed = s.get(f"{glance_two}/v2/images", params={KEY: source["id"]}).json()["images"]
+    assert (target["name"], target["visibility"], target["protected"]) == (f"{unique}-copy", "community", True)
+    assert target["keep.me"] == "1" and "keep.not" not in target and "drop.me" not in target
+    assert stamped[key] == source["id"] and KEY not in stamped and default_keyed == []
+    rc, again = play(collections_path, cloud, tmp_path, extra)
+    assert rc == 0 and "nothing to move" in again, failures(again)
+    with producer.session() as s:  # unprotected, so that nothing here outlives the test for good
+        assert s.patch(f"{glance_two}/v2/images/{target['id']}", json=[{"op": "replace", "path": "/protected",
+                                                                         "value": False}],
+                       headers={"Content-Type": "application/openstack-images-v2.1-json-patch"}).ok
+        assert s.patch(f"{glance_one}/v2/images/{source['id']}", json=[{"op": "replace", "path": "/protected",
+                                                                         "value": False}],
+                       headers={"Content-Type": "application/openstack-images-v2.1-json-patch"}).ok
+    # without copy_properties a transfer under another key gets none of them, and is private
+    rc, out = play(collections_path, cloud, tmp_path, {"region_transfer_image": source["id"],
+                                                       "region_transfer_copy_properties": False})
+    assert rc == 0, failures(out)
+    with producer.session() as s:
+        [bare] = s.get(f"{glance_two}/v2/images", params={KEY: source["id"]}).json()["images"]
+    assert "keep.me" not in bare and bare["visibility"] == "private" and bare["protected"] is False
+
+
+def test_role_refuses_a_source_over_max_size_before_anything_moves(collections_path, cloud, producer, unique,
+                                                                   tmp_path):
+    with producer.session() as s:
+        source = create_image(s, producer.url("image", "RegionOne"), os.urandom(300000), name=unique)
+    rc, out = play(collections_path, cloud, tmp_path, {"region_transfer_image": source["id"],
+                                                       "region_transfer_max_size": 299999})
+    assert rc != 0 and "it must be active and at most region_transfer_max_size (299999) bytes" in out, out[-2000:]
+    with producer.session() as s:
+        held = s.get(f"{producer.url('image', 'RegionOne')}/v2/images/{source['id']}").json()
+        targets = s.get(f"{producer.url('image', 'RegionTwo')}/v2/images", params={KEY: source["id"]}).json()
+    assert KEY not in held and targets["images"] == []
+    assert listing(producer, "RegionOne", "cloudimages-exports", prefix=source["id"]) == []
