@@ -211,6 +211,11 @@ def stop() -> int:
     return len(alive)
 
 
+def bind_failed(name: str) -> bool:
+    path = STATE / "logs" / f"{name}.log"
+    return path.exists() and "Address already in use" in path.read_text(errors="replace")
+
+
 def wait_http(name: str, url: str, timeout: float = 120, headers: dict | None = None) -> None:
     """Until url answers below 500; fail at once, with the log tail, if the process died."""
     deadline = time.monotonic() + timeout
@@ -218,6 +223,8 @@ def wait_http(name: str, url: str, timeout: float = 120, headers: dict | None = 
         record = our_processes().get(name)
         if record is not None and not record["alive"]:
             raise CloudError(f"{name} exited during start-up\n{log_tail(name)}")
+        if bind_failed(name):  # uWSGI logs it and stays up, answering nothing
+            raise CloudError(f"{name} could not bind its port (another process holds it)\n{log_tail(name)}")
         try:
             with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=5):
                 return

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import socket
 import subprocess
 from urllib.parse import quote, urlsplit
 
@@ -384,3 +385,46 @@ def test_vhd_image_helper_is_a_real_vhd(tmp_path):
     raw = tmp_path / "disk.raw"
     subprocess.run([qemu_img, "convert", "-f", "vpc", "-O", "raw", str(path), str(raw)], check=True)
     assert raw.read_bytes() == disk
+
+
+# ---------------------------------------------------------------- the launcher itself
+
+def processes_mentioning(text: str) -> list[str]:
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                    cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+                with open(f"/proc/{entry.name}/environ", "rb") as f:
+                    environ = f.read().decode(errors="replace")
+            except OSError:
+                continue
+            if text in cmdline or text in environ:
+                found.append(cmdline)
+    return found
+
+
+def test_the_launcher_refuses_a_taken_port_and_reports_a_failed_start(tmp_path):
+    """README: a taken LOCALCLOUD_PORT_* is refused with a clear message; a failed start prints the
+    failing service's log tail and stops what it started."""
+    launcher = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "localcloud.py")
+    listening = socket.create_server(("127.0.0.1", 0))
+    bound = socket.socket()
+    bound.bind(("127.0.0.1", 0))  # held, not listening: looks free, but a server cannot bind it
+    try:
+        for held, state in ((listening, tmp_path / "taken"), (bound, tmp_path / "bound")):
+            env = {**os.environ, "LOCALCLOUD_DIR": str(state),
+                   "LOCALCLOUD_PORT_KEYSTONE": str(held.getsockname()[1])}
+            done = subprocess.run(["python3", launcher, "start"], env=env, capture_output=True, text=True,
+                                  timeout=300)
+            assert done.returncode != 0
+            if held is listening:
+                assert "is already in use by another process; stop it or choose another port" in done.stderr
+            else:
+                assert "keystone could not bind its port" in done.stderr and "Address already in use" in done.stderr
+                assert "stopped" in done.stdout + done.stderr
+            assert processes_mentioning(str(state)) == []
+    finally:
+        listening.close()
+        bound.close()
