@@ -114,6 +114,8 @@ def test_a_transfer_killed_during_the_copy_resumes(collections_path, cloud, prod
     assert target_images(producer, source["id"]) == []
     rc, out = play(collections_path, cloud, tmp_path, extra)
     assert rc == 0, failures(out)
+    # the copy printed its progress: percent, bytes, rate and ETA
+    assert re.search(r'"msg": "[\d.]+ % - [\d.]+ of 160.0 MiB, [\d.]+ MB/s, ETA [\d.?]+ s"', out), out[-3000:]
     [target] = target_images(producer, source["id"])
     assert target["checksum"] == md5(data) and target["size"] == len(data)
     rc, again = play(collections_path, cloud, tmp_path, extra)

@@ -38,6 +38,13 @@ def test_a_full_role_run_at_vvvv_shows_no_secret(collections_path, cloud, produc
     bad = [s for s in secrets if s in output]
     assert not bad, "a secret appears in the -vvvv output"
     assert FERNET not in output, "a token appears in the -vvvv output"
+    # the target is shared with the consumer, who accepted it (region_transfer_members, _consumer_cloud)
+    with producer.session() as s:
+        glance = producer.url("image", "RegionTwo")
+        [target] = s.get(f"{glance}/v2/images", params={"com.cloudimages.image-of": source["id"]}).json()["images"]
+        members = s.get(f"{glance}/v2/images/{target['id']}/members").json()["members"]
+    assert [(m["member_id"], m["status"]) for m in members] == [(consumer.project_id, "accepted")]
+    assert target["visibility"] == "shared"
     progress_files = list(tmp_path.glob(".cloudimages-*.progress.json"))
     assert progress_files
     for path in progress_files:
