@@ -90,6 +90,15 @@ def test_catalog_has_both_regions_public_and_internal(producer):
     assert producer.url("object-store", "RegionOne").endswith(f"/v1/AUTH_{producer.project_id}")
 
 
+def test_clouds_yaml_is_private_and_names_every_documented_cloud(cloud):
+    assert os.stat(cloud["clouds_yaml"]).st_mode & 0o777 == 0o600
+    with open(cloud["clouds_yaml"], encoding="utf-8") as f:
+        text = f.read()
+    for name in ("localcloud-admin", "localcloud-producer", "localcloud-consumer", "localcloud-producer-appcred",
+                 "localcloud-producer-apikey"):
+        assert f"\n  {name}:\n" in text
+
+
 # ---------------------------------------------------------------- Glance
 
 def test_image_in_region_one_is_not_in_region_two(producer, unique):
