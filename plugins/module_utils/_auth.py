@@ -15,6 +15,7 @@ identity with ``RAX-KSKEY:apiKeyCredentials``, which no library offers.
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 import warnings
 from dataclasses import dataclass, field
@@ -201,15 +202,25 @@ class Connection:
         self._lock = threading.Lock()
 
     def token(self, renew: bool = False) -> str:
+        """The current token, or a new one. A login is safe to repeat (a second token harms
+        nothing), so a connection failure or a 5xx is retried per the HTTP retry policy."""
         with self._lock:
-            try:
-                if renew:
-                    self.plugin.invalidate()
-                token = self.keystone.get_token()
-            except ks_exceptions.ClientException as exc:
-                hint = TLS_HINT if certificate_refused(exc) else ""
-                raise TransferError(f"Failed to authenticate at {self.auth_url} "
-                                    f"(auth_type {self.auth_type}): {scrub(exc)}{hint}") from None
+            attempt = 0
+            while True:
+                try:
+                    if renew:
+                        self.plugin.invalidate()
+                    token = self.keystone.get_token()
+                    break
+                except ks_exceptions.ClientException as exc:
+                    passing = isinstance(exc, (ks_exceptions.HttpServerError, ks_exceptions.RetriableConnectionFailure))
+                    if passing and not certificate_refused(exc) and attempt < self.http.policy.retries:
+                        time.sleep(self.http.policy.delay(attempt))
+                        attempt += 1
+                        continue
+                    hint = TLS_HINT if certificate_refused(exc) else ""
+                    raise TransferError(f"Failed to authenticate at {self.auth_url} "
+                                        f"(auth_type {self.auth_type}): {scrub(exc)}{hint}") from None
         register_secret(token)
         return token
 

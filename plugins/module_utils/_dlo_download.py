@@ -17,13 +17,13 @@ ETag-of-ETags) before the rename; the destination never holds a partial file.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import threading
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import SegmentStep, summarize, unquote_etag
 from ansible_collections.cloudimages.transfer.plugins.module_utils._large_object import piece_steps, read_verified_source
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
+from ansible_collections.cloudimages.transfer.plugins.module_utils._local_files import open_own, read_json, write_json
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import (
     Progress,
     SegmentMismatch,
@@ -46,7 +46,10 @@ def local_matches(path: str, steps: list) -> list:
     """The steps whose bytes the file at path already holds (by offset, size and MD5)."""
     if not os.path.isfile(path):
         return []
-    fd = os.open(path, os.O_RDONLY)
+    try:
+        fd = open_own(path, os.O_RDONLY)
+    except TransferError:
+        return []  # not ours (a link or another user's file): nothing in it counts, and writing it is refused
     try:
         length = os.fstat(fd).st_size
         return [s for s in steps if s.offset + s.size <= length and md5_of_file_range(fd, s.offset, s.size) == s.md5]
@@ -98,7 +101,7 @@ def run(params: dict, swift, check_mode: bool) -> dict:
         return result
 
     write_json(meta, identity)
-    fd = os.open(part, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = open_own(part, os.O_RDWR | os.O_CREAT)
     try:
         os.ftruncate(fd, dlo.size)
         progress = Progress(params.get("progress_file"), "download", f"{swift.region}:{container}/{name}", dest, steps)
@@ -256,19 +259,6 @@ def fetch_whole(swift, dlo, fd: int, steps: list, progress) -> None:
 
     whole = SegmentStep(0, dlo.name, dlo.size)
     with_retries(whole, attempt, swift.http.policy, f"download {swift.where(dlo.container, dlo.name)}", None)
-
-
-def read_json(path: str):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-
-
-def write_json(path: str, doc: dict) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(doc, f)
 
 
 def current_umask() -> int:

@@ -16,7 +16,7 @@ import re
 from urllib.parse import quote, urljoin
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
-from ansible_collections.cloudimages.transfer.plugins.module_utils._http import HttpError
+from ansible_collections.cloudimages.transfer.plugins.module_utils._http import HttpError, create_once
 
 PATCH_TYPE = "application/openstack-images-v2.1-json-patch"
 UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
@@ -99,6 +99,18 @@ class Glance:
                           headers={"Content-Type": PATCH_TYPE}, body=json.dumps(ops).encode())
         return resp.json()
 
+    def import_methods(self) -> set:
+        """The interoperable import methods the endpoint offers (none where it has no /v2/info/import)."""
+        resp = self._call("GET", "/v2/info/import", "read the import methods", ok=(200, 401, 403, 404))
+        if resp.status_code != 200:
+            return set()
+        return set(resp.json().get("import-methods", {}).get("value", []))
+
+    def upload_image_data(self, image_id: str, body) -> None:
+        """PUT /file with a one-shot streamed body: sent once (the caller retries the whole upload)."""
+        self._call("PUT", f"/v2/images/{quote(image_id, safe='')}/file", f"upload data into {self.where(image_id)}",
+                   retry=False, headers={"Content-Type": "application/octet-stream"}, body=body, ok=(204,))
+
     def open_image_data(self, image_id: str):
         """The streaming response of GET /file (the image's stored bytes); the caller closes it."""
         return self._call("GET", f"/v2/images/{quote(image_id, safe='')}/file", f"download {self.where(image_id)}",
@@ -108,10 +120,54 @@ class Glance:
         resp = self._call("GET", f"/v2/images/{image_id}/members", f"list the members of {self.where(image_id)}")
         return resp.json().get("members", [])
 
+    def create_image(self, body: dict, keys: dict) -> dict:
+        """POST /v2/images. ``keys`` (properties in ``body``) find what an attempt whose outcome is
+        unknown made, so that a gateway error after Glance acted leaves no second image."""
+        def send():
+            return self._call("POST", "/v2/images", f"create image {body.get('name')!r} in region {self.region}",
+                              ok=(201,), headers={"Content-Type": "application/json"},
+                              body=json.dumps(body).encode()).json()
+
+        def find():
+            made = [i for i in self.list_images(keys) if i.get("status") not in ("killed", "deleted")]
+            return made[0] if len(made) == 1 else None
+
+        return create_once(send, find)
+
+    def start_import(self, image_id: str, body: dict) -> None:
+        """POST /v2/images/{id}/import; an import already under way (a 409, or an attempt whose
+        outcome is unknown that Glance took) counts as started."""
+        what = f"start the {body['method']['name']} import of {self.where(image_id)}"
+
+        def send():
+            resp = self._call("POST", f"/v2/images/{image_id}/import", what, ok=(202, 409),
+                              headers={"Content-Type": "application/json"}, body=json.dumps(body).encode())
+            if resp.status_code == 409 and not self.importing(image_id):
+                raise HttpError(f"Failed to {what}: 409 {resp.reason}", 409)
+            return True
+
+        create_once(send, lambda: True if self.importing(image_id) else None)
+
+    def importing(self, image_id: str) -> bool:
+        """Whether an import of the image is under way or done (Glance's import lock, or its status)."""
+        image = self.get_image(image_id) or {}
+        return bool(image.get("os_glance_import_task")) or image.get("status") in ("importing", "active")
+
     def add_member(self, image_id: str, member: str) -> dict:
-        return self._call("POST", f"/v2/images/{image_id}/members", f"share {self.where(image_id)} with {member}",
-                          headers={"Content-Type": "application/json"},
-                          body=json.dumps({"member": member}).encode()).json()
+        """Share the image; a membership that exists (a 409, or an attempt whose outcome is unknown) is kept."""
+        what = f"share {self.where(image_id)} with {member}"
+
+        def send():
+            resp = self._call("POST", f"/v2/images/{image_id}/members", what, ok=(200, 409),
+                              headers={"Content-Type": "application/json"}, body=json.dumps({"member": member}).encode())
+            if resp.status_code == 409:
+                found = self.get_member(image_id, member)
+                if found is None:
+                    raise HttpError(f"Failed to {what}: 409 {resp.reason}", 409)
+                return found
+            return resp.json()
+
+        return create_once(send, lambda: self.get_member(image_id, member))
 
     def remove_member(self, image_id: str, member: str) -> None:
         self._call("DELETE", f"/v2/images/{image_id}/members/{quote(member, safe='')}",

@@ -9,6 +9,13 @@ One place decides what is retried: connection errors, 5xx, 408 and 429 (honourin
 Retry-After), a bounded number of times with exponential backoff and jitter; never any
 other 4xx. A 401 invalidates the token once and tries again with a new one, so a transfer
 that outlives its token goes on.
+
+Requests that create something (POST, unless the caller declares it idempotent) are never
+repeated blindly: they are re-sent only when the server cannot have acted (the connection
+was never made; 429 or 503, which say the request was not processed). After any other
+failure - a 500/502/504 or a timeout or reset once the request was sent - the outcome is
+unknown and ``AmbiguousRequest`` is raised; ``create_once`` then looks for what the first
+attempt made before sending once more.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ else:
     REQUESTS_IMPORT_ERROR = None
 
 RETRIABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504, 507})
+NOT_PROCESSED_STATUS = frozenset({429, 503})  # the server says it did not act
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH"})
 COPY_CHUNK = 1024 * 1024
 
 
@@ -41,6 +50,30 @@ class HttpError(TransferError):
     def __init__(self, message: str, status: int, **details):
         super().__init__(message, status=status, **details)
         self.status = status
+
+
+class AmbiguousRequest(TransferError):
+    """A request that creates something failed in a way that leaves unknown whether it did."""
+
+
+def create_once(send, find):
+    """send() creates something; after an ambiguous failure, find() looks for what that attempt
+    made (None when nothing) before send() is tried once more. A second ambiguity is raised."""
+    try:
+        return send()
+    except AmbiguousRequest:
+        found = find()
+        if found is not None:
+            return found
+        return send()
+
+
+def never_sent(exc: BaseException) -> bool:
+    """The connection was never made (refused, or no answer to the connect): nothing reached the server."""
+    if requests is not None and isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return type(reason).__name__ in ("NewConnectionError", "ConnectTimeoutError", "NameResolutionError")
 
 
 @dataclass
@@ -106,12 +139,16 @@ class HttpClient:
         return session
 
     def request(self, method: str, url: str, what: str, *, headers: dict | None = None, body=None,
-                stream: bool = False, ok=(200, 201, 202, 204, 206), retry: bool = True, params=None):
+                stream: bool = False, ok=(200, 201, 202, 204, 206), retry: bool = True, params=None,
+                idempotent: bool | None = None):
         """Send, retrying per the policy; return the response or raise HttpError/TransferError.
 
         ``body`` may be bytes or a callable that makes a fresh body for each attempt; a
         one-shot stream must be sent with retry=False (the caller retries the whole step).
+        ``idempotent`` defaults by method (POST is not); a request that is not is re-sent only
+        when the server cannot have acted, else AmbiguousRequest is raised.
         """
+        repeatable = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         attempt, renewed = 0, False
         while True:
             sent = dict(headers or {})
@@ -125,6 +162,9 @@ class HttpClient:
             except requests.RequestException as exc:
                 if certificate_refused(exc):  # retrying cannot help
                     raise TransferError(f"Failed to {what}: {describe(exc)}{TLS_HINT}", transport=True) from None
+                if not repeatable and not never_sent(exc):
+                    raise AmbiguousRequest(f"Failed to {what}, and whether it took effect is unknown: {describe(exc)}",
+                                           transport=True) from None
                 if retry and attempt < self.policy.retries:
                     time.sleep(self.policy.delay(attempt))
                     attempt += 1
@@ -135,9 +175,18 @@ class HttpClient:
                 resp.close()
                 self.token(True)
                 renewed = True
+                if not rewindable(body):
+                    # the one-shot stream was read by this attempt: re-sending it would send nothing
+                    # under its Content-Length (and stall); the caller's retry re-opens the body
+                    raise TransferError(f"Failed to {what}: 401, token renewed; the body must be sent anew",
+                                        transport=True, status=401)
                 continue
             if status in ok:
                 return resp
+            if not repeatable and self.policy.retriable_status(status) and status not in NOT_PROCESSED_STATUS:
+                resp.close()
+                raise AmbiguousRequest(f"Failed to {what}, and whether it took effect is unknown: {status} "
+                                       f"{resp.reason}", status=status)
             if retry and self.policy.retriable_status(status) and attempt < self.policy.retries:
                 wait = self.policy.delay(attempt, parse_retry_after(resp.headers.get("Retry-After")))
                 resp.close()
@@ -158,6 +207,11 @@ def certificate_refused(exc: BaseException) -> bool:
     text = str(exc)
     return "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text \
         or "doesn't match" in text or "Hostname mismatch" in text
+
+
+def rewindable(body) -> bool:
+    """Whether the same body can be sent a second time (bytes, nothing, or a callable that makes one)."""
+    return body is None or callable(body) or isinstance(body, (bytes, bytearray, str))
 
 
 def describe(exc: BaseException) -> str:

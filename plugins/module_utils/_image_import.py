@@ -26,7 +26,6 @@ content's identity) written, which is what a later run takes as a finished trans
 
 from __future__ import annotations
 
-import json
 import secrets
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils import _disk_compare
@@ -53,17 +52,9 @@ def stamps(params: dict) -> dict:
     return found
 
 
-def offered(glance) -> set:
-    resp = glance.http.request("GET", f"{glance.url}/v2/info/import", "read the import methods",
-                               ok=(200, 401, 403, 404))
-    if resp.status_code != 200:
-        return set()
-    return set(resp.json().get("import-methods", {}).get("value", []))
-
-
 def choose(params: dict, glance) -> str:
     """With an object in the target's store: task, then web-download, then upload; without: glance-download."""
-    methods = offered(glance)
+    methods = glance.import_methods()
     if not params.get("object"):
         if params.get("source_image_id") and params.get("source_region") and "glance-download" in methods:
             return "glance-download"
@@ -154,9 +145,7 @@ def expected_size(params: dict, swift, source_glance) -> int:
 def create(glance, params: dict, keys: dict) -> dict:
     body = {"name": params["name"], "disk_format": params["disk_format"],
             "container_format": params["container_format"], **keys}
-    return glance.http.request("POST", f"{glance.url}/v2/images", f"create image {params['name']!r} in region "
-                               f"{glance.region}", headers={"Content-Type": "application/json"},
-                               body=json.dumps(body).encode(), ok=(201,)).json()
+    return glance.create_image(body, keys)
 
 
 def upload(glance, swift, params: dict, image: dict, size: int) -> None:
@@ -167,9 +156,7 @@ def upload(glance, swift, params: dict, image: dict, size: int) -> None:
     def attempt():
         resp = swift.get_object(params["container"], params["object"])
         try:
-            glance.http.request("PUT", f"{glance.url}/v2/images/{image['id']}/file", what, retry=False,
-                                headers={"Content-Type": "application/octet-stream"},
-                                body=StreamBody(response_chunks(resp), size), ok=(204,))
+            glance.upload_image_data(image["id"], StreamBody(response_chunks(resp), size))
         finally:
             resp.close()
 
@@ -181,8 +168,7 @@ def tempurl(swift, container: str, name: str) -> str:
     key = swift.head_account().get("x-account-meta-temp-url-key")
     if not key:
         key = secrets.token_hex(20)
-        swift.http.request("POST", swift.url, f"set a TempURL key on the account in region {swift.region}",
-                           headers={"X-Account-Meta-Temp-URL-Key": key}, ok=(204,))
+        swift.set_temp_url_key(key)
     # Swift's tempurl middleware checks the signature against the decoded path
     decoded, url = swift.object_paths(container, name)
     register_secret(key)
@@ -207,9 +193,7 @@ def glance_download(glance, params: dict, image: dict) -> None:
 
 
 def start_import(glance, image: dict, body: dict) -> None:
-    glance.http.request("POST", f"{glance.url}/v2/images/{image['id']}/import",
-                        f"start the {body['method']['name']} import of {glance.where(image['id'])}",
-                        headers={"Content-Type": "application/json"}, body=json.dumps(body).encode(), ok=(202,))
+    glance.start_import(image["id"], body)
 
 
 def import_task(params: dict, glance, keys: dict, poller, image) -> dict:

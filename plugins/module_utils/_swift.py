@@ -70,6 +70,11 @@ class Swift:
         resp = self.http.request("HEAD", self.url, f"read the account in region {self.region}", ok=(200, 204))
         return lower_keys(resp.headers)
 
+    def set_temp_url_key(self, key: str) -> None:
+        """The account's TempURL key (setting metadata: safe to repeat)."""
+        self.http.request("POST", self.url, f"set a TempURL key on the account in region {self.region}",
+                          headers={"X-Account-Meta-Temp-URL-Key": key}, ok=(204,), idempotent=True)
+
     def head_container(self, container: str) -> dict | None:
         """The container's headers, names lower-cased; None if it does not exist."""
         resp = self.http.request("HEAD", self._url(container), f"read {self.where(container)}", ok=(200, 204, 404))
@@ -154,7 +159,7 @@ class Swift:
 
     def post_object(self, container: str, name: str, headers: dict) -> None:
         self.http.request("POST", self._url(container, name), f"update the metadata of {self.where(container, name)}",
-                          headers=headers, ok=(202, 204))
+                          headers=headers, ok=(202, 204), idempotent=True)  # sets metadata: safe to repeat
 
     def delete_object(self, container: str, name: str) -> bool:
         """Delete; False when it was already gone."""

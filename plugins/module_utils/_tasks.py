@@ -13,18 +13,32 @@ input is wrong is not.
 
 from __future__ import annotations
 
+import datetime
 import json
 import random
 import re
 import time
 from dataclasses import dataclass
+from urllib.parse import urljoin
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
-from ansible_collections.cloudimages.transfer.plugins.module_utils._http import HttpError
+from ansible_collections.cloudimages.transfer.plugins.module_utils._http import HttpError, create_once
 
 POLL_FLOOR = 1.0
+CLOCK_SLACK = 300.0  # seconds the server's clock may be behind ours when adopting a task
 PERMANENT = re.compile(r"not found|does not exist|not a valid|unsupported|must be|not active|forbidden|"
                        r"not allowed|invalid", re.IGNORECASE)
+
+
+def created_since(task: dict, moment: float) -> bool:
+    """Whether the task was created at or after ``moment`` (a Unix time), by its created_at."""
+    try:
+        created = datetime.datetime.fromisoformat(str(task.get("created_at")).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=datetime.timezone.utc)
+    return created.timestamp() >= moment
 
 
 @dataclass
@@ -66,34 +80,57 @@ class TasksApi:
                                         params={"limit": "1"}, ok=(200, 401, 403, 404, 405))
         return resp.status_code == 200
 
-    def create(self, task_type: str, task_input: dict) -> dict:
-        return self.glance.http.request(
-            "POST", f"{self.glance.url}/v2/tasks", f"create an {task_type} task in region {self.glance.region}",
-            headers={"Content-Type": "application/json"},
-            body=json.dumps({"type": task_type, "input": task_input}).encode(), ok=(201,)).json()
+    def create(self, task_type: str, task_input: dict, matches=None) -> dict:
+        """POST /v2/tasks. After an attempt whose outcome is unknown (a gateway error once the
+        request was sent), a task with this input made since is adopted instead of a second."""
+        started = time.time()
+
+        def send():
+            return self.glance.http.request(
+                "POST", f"{self.glance.url}/v2/tasks", f"create an {task_type} task in region {self.glance.region}",
+                headers={"Content-Type": "application/json"},
+                body=json.dumps({"type": task_type, "input": task_input}).encode(), ok=(201,)).json()
+
+        def find():
+            same = matches or (lambda given: given == task_input)
+            for status in ("pending", "processing", "success", "failure"):
+                for task in self.list_tasks(task_type, status):
+                    if created_since(task, started - CLOCK_SLACK) and same(task.get("input") or {}):
+                        return task
+            return None
+
+        return create_once(send, find)
 
     def get(self, task_id: str) -> dict:
         return self.glance.http.request("GET", f"{self.glance.url}/v2/tasks/{task_id}",
                                         f"read task {task_id} in region {self.glance.region}").json()
 
+    def list_tasks(self, task_type: str, status: str):
+        """Every task of this type and status (each read in full: lists leave out input and
+        result), following ``next`` to the last page."""
+        url, params, seen = f"{self.glance.url}/v2/tasks", {"type": task_type, "status": status}, set()
+        while url:
+            listed = self.glance.http.request("GET", url, f"list tasks in region {self.glance.region}",
+                                              params=params).json()
+            for brief in listed.get("tasks", []):
+                yield self.get(brief["id"])
+            nxt = listed.get("next")
+            if not nxt or nxt in seen:
+                return
+            seen.add(nxt)
+            url, params = urljoin(self.glance.url + "/", nxt.lstrip("/")), None
+
     def find_running(self, task_type: str, matches) -> dict | None:
         """A pending or processing task of this type whose input satisfies matches(input)."""
         for status in ("pending", "processing"):
-            listed = self.glance.http.request("GET", f"{self.glance.url}/v2/tasks",
-                                              f"list tasks in region {self.glance.region}",
-                                              params={"type": task_type, "status": status}).json()
-            for brief in listed.get("tasks", []):
-                task = self.get(brief["id"])
+            for task in self.list_tasks(task_type, status):
                 if task.get("status") in ("pending", "processing") and matches(task.get("input") or {}):
                     return task
         return None
 
     def find_succeeded(self, task_type: str, matches) -> list:
         """Successful tasks of this type whose input satisfies matches(input), newest first."""
-        listed = self.glance.http.request("GET", f"{self.glance.url}/v2/tasks", f"list tasks in region {self.glance.region}",
-                                          params={"type": task_type, "status": "success"}).json()
-        found = [self.get(brief["id"]) for brief in listed.get("tasks", [])]
-        return [task for task in found if matches(task.get("input") or {})]
+        return [task for task in self.list_tasks(task_type, "success") if matches(task.get("input") or {})]
 
     def run(self, task_type: str, task_input: dict, poller: Poller, attempts: int, matches=None) -> dict:
         """Join a running task with this input, or create one; wait for success; re-create on passing failures."""
@@ -101,7 +138,7 @@ class TasksApi:
         failures = []
         for attempt in range(attempts + 1):
             if task is None:
-                task = self.create(task_type, task_input)
+                task = self.create(task_type, task_input, matches)
             task = poller.wait(lambda t=task: self._state(t["id"]),
                                f"{task_type} task {task['id']} in region {self.glance.region}")
             if task["status"] == "success":

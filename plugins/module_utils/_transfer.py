@@ -26,6 +26,7 @@ import time
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import chunk_layout
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError, scrub
 from ansible_collections.cloudimages.transfer.plugins.module_utils._http import COPY_CHUNK, HttpError, RetryPolicy
+from ansible_collections.cloudimages.transfer.plugins.module_utils._local_files import local_error
 
 try:
     import requests
@@ -40,6 +41,8 @@ class SegmentMismatch(TransferError):
 
 
 def retriable(exc: BaseException, policy: RetryPolicy) -> bool:
+    if local_error(exc):  # permissions, space, a planted link: the user's to fix
+        return False
     if isinstance(exc, HttpError):
         # 422: the server computed another MD5 than the ETag we sent: the body was damaged in transit
         return policy.retriable_status(exc.status) or exc.status == 422

@@ -19,6 +19,11 @@ description:
     the manifest's size and MD5 (a byte range by its length and its segment's unchanged ETag).
   - Bytes go to a temporary file beside O(dest) (C(.<name>.part)); it is renamed into place
     only when the whole file is verified, so O(dest) never holds a partial download.
+  - The temporary files (C(.<name>.part), mode 0600, and C(.<name>.part.json)) are opened without
+    following a symbolic link and must be regular files of the user running the module, so a
+    link planted under those names in a shared directory (C(/var/tmp)) is refused, never written
+    through. Errors of the local file system (permissions, space, such a link) fail at once; they
+    are not retried like network failures.
   - V(segments) mode fetches segments in parallel and writes each at its offset; a rerun
     fetches again only the segments the temporary file lacks or holds wrongly. V(whole) mode
     streams one GET of the manifest and checks each segment's MD5 at its boundary.

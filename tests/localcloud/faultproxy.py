@@ -10,6 +10,10 @@ method and path regex, each a given number of times:
   truncate   forward, send ``after_bytes`` of the body under the full Content-Length, close
   flip       forward, with one byte of the response body inverted at ``offset``
   flip_request  forward a request body with one byte inverted at ``offset``
+  status_after  forward (the server acts), then answer ``status`` instead of its response: a
+             gateway's 502/504 after the upstream did the work
+  drop_after forward (the server acts), then close the connection without an answer: a read
+             timeout or a reset after the upstream did the work
 
 Everything else is passed through unchanged, streamed both ways. ``injected`` counts what was done.
 """
@@ -132,6 +136,17 @@ class FaultProxy:
                 conn.send(piece)
                 sent += len(piece)
             resp = conn.getresponse()
+            if rule and rule.kind in ("status_after", "drop_after"):
+                resp.read()
+                if rule.kind == "drop_after":
+                    req.close_connection = True
+                    req.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    req.connection.close()
+                    return
+                req.send_response(rule.status)
+                req.send_header("Content-Length", "0")
+                req.end_headers()
+                return
             req.send_response(resp.status, resp.reason)
             for key, value in resp.getheaders():
                 if key.lower() not in HOP:

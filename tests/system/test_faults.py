@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,20 @@ def test_a_persistent_fault_fails_cleanly_naming_the_segment(faulty, run, proxie
     assert copy.get("failed") and "disk.img-00002" in copy["msg"]
     with producer.session() as s:  # no manifest while a segment is unverified
         assert s.head(f"{producer.url('object-store', 'RegionTwo')}/{unique}/disk.img").status_code == 404
+
+
+def test_a_401_mid_upload_renews_the_token_and_sends_the_segment_anew(faulty, proxies, producer, unique, tmp_path):
+    """Swift answers a segment PUT with 401 after reading its body (an expired token): the
+    one-shot body was consumed, so re-sending it as it is would send nothing under its
+    Content-Length and stall until the read timeout (60 s here)."""
+    src = tmp_path / "up.img"
+    data = os.urandom(3 * MiB + 17)
+    src.write_bytes(data)
+    proxies["RegionOne"].add(Rule("status", path=r"up.img-00002$", method="PUT", status=401))
+    started = time.monotonic()
+    result = faulty("swift_dlo_upload", {"cloud": "faulty-one", "container": unique, "object": "up.img",
+                                         "src": str(src), "segment_size": "1MiB", "timeout": 60})
+    assert not result.get("failed"), result["msg"]
+    assert time.monotonic() - started < 40  # no stall on an empty re-send
+    assert proxies["RegionOne"].injected["status"] == 1
+    assert body_md5(producer, "RegionOne", unique, "up.img") == hashlib.md5(data).hexdigest()

@@ -122,3 +122,55 @@ def test_scrub_masks_registered_secrets_and_credential_fields():
     register_secret("s3cr3t-password")
     text = scrub('{"password": "other", "X-Auth-Token": "gAAAAAabc"} and s3cr3t-password')
     assert "s3cr3t-password" not in text and "other" not in text and "gAAAAAabc" not in text
+
+
+@pytest.mark.parametrize("answer", [FakeResponse(502), FakeResponse(504), FakeResponse(500),
+                                    requests.ReadTimeout("read timed out"),
+                                    requests.ConnectionError("Connection aborted: RemoteDisconnected")])
+def test_a_post_whose_outcome_is_unknown_is_not_repeated(monkeypatch, answer):
+    c, fake = client([answer, FakeResponse(201)], monkeypatch)
+    with pytest.raises(_http.AmbiguousRequest, match="whether it took effect is unknown"):
+        c.request("POST", "http://x", "create x")
+    assert len(fake.calls) == 1
+
+
+@pytest.mark.parametrize("answer", [FakeResponse(503), FakeResponse(429, {"Retry-After": "0"}),
+                                    requests.ConnectTimeout("connect timed out"), FakeResponse(401)])
+def test_a_post_the_server_cannot_have_acted_on_is_sent_again(monkeypatch, answer):
+    c, fake = client([answer, FakeResponse(201)], monkeypatch)
+    assert c.request("POST", "http://x", "create x", ok=(201,)).status_code == 201
+    assert len(fake.calls) == 2
+
+
+def test_a_post_declared_idempotent_is_retried_like_a_put(monkeypatch):
+    c, fake = client([FakeResponse(502), FakeResponse(204)], monkeypatch)
+    assert c.request("POST", "http://x", "set metadata", idempotent=True).status_code == 204
+
+
+def test_create_once_adopts_what_the_first_attempt_made_else_sends_once_more():
+    sent = []
+
+    def send():
+        sent.append(1)
+        if len(sent) == 1:
+            raise _http.AmbiguousRequest("gateway 502")
+        return "second"
+
+    assert _http.create_once(send, lambda: "made by the first") == "made by the first" and len(sent) == 1
+    sent.clear()
+    assert _http.create_once(send, lambda: None) == "second" and len(sent) == 2
+
+    def always_unknown():
+        raise _http.AmbiguousRequest("again")
+
+    with pytest.raises(_http.AmbiguousRequest):
+        _http.create_once(always_unknown, lambda: None)
+
+
+def test_a_401_renews_and_hands_a_consumed_stream_back_to_the_caller(monkeypatch):
+    c, fake = client([FakeResponse(401), FakeResponse(201)], monkeypatch)
+    with pytest.raises(TransferError, match="token renewed; the body must be sent anew") as err:
+        c.request("PUT", "http://x/seg", "upload seg", body=iter([b"one-shot"]))
+    assert err.value.details["transport"] and fake.calls == ["tok-1"]
+    assert c.request("PUT", "http://x/seg", "upload seg", body=b"bytes").status_code == 201  # with the new token
+    assert fake.calls == ["tok-1", "tok-2"]

@@ -53,7 +53,7 @@ class FakeTasks(TasksApi):
         self.outcomes, self.created = list(outcomes), 0
         self.glance = type("G", (), {"region": "R1"})()
 
-    def create(self, task_type, task_input):
+    def create(self, task_type, task_input, matches=None):
         self.created += 1
         return {"id": str(self.created)}
 

@@ -1,0 +1,126 @@
+"""Faults in front of Glance, the vendor's tasks API and Keystone: nothing is created twice.
+
+Fault proxies (tests/localcloud/faultproxy.py) sit in front of Keystone, RegionTwo's Glance
+and RegionTwo's images endpoint of the vendor emulator; a clouds.yaml of the test's own
+sends the modules through them. The faults that matter for requests that create something
+are the ones after the server acted: a gateway's 502/504 instead of Glance's answer, or the
+connection dropped with no answer at all. Every assertion counts what the cloud holds:
+exactly one image, one import, one task, one membership.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from faultproxy import FaultProxy, Rule
+from systemtest import MiB, Runner, random_file
+
+
+@pytest.fixture(scope="module")
+def proxies(cloud):
+    started = {"keystone": FaultProxy(cloud["keystone"]).start(),
+               "glance": FaultProxy(cloud["regions"]["RegionTwo"]["glance"]).start(),
+               "vendor": FaultProxy(cloud["regions"]["RegionTwo"]["images_proxy"]).start()}
+    yield started
+    for proxy in started.values():
+        proxy.stop()
+
+
+@pytest.fixture
+def faulty(collections_path, cloud, proxies, tmp_path):
+    """A Runner with clouds faulty-v3 (Keystone and Glance through proxies) and faulty-vendor
+    (the API-key identity, the vendor's images endpoint through a proxy), both RegionTwo."""
+    config = yaml.safe_load(Path(cloud["clouds_yaml"]).read_text())
+    v3 = json.loads(json.dumps(config["clouds"]["localcloud-producer"]))
+    v3["auth"]["auth_url"] = f"{proxies['keystone'].url}/v3"
+    v3.update(region_name="RegionTwo", image_endpoint_override=proxies["glance"].url)
+    vendor = json.loads(json.dumps(config["clouds"]["localcloud-producer-apikey"]))
+    vendor.update(region_name="RegionTwo", image_endpoint_override=f"{proxies['vendor'].url}/v2")
+    config["clouds"].update({"faulty-v3": v3, "faulty-vendor": vendor})
+    path = tmp_path / "clouds.yaml"
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+    for proxy in proxies.values():
+        proxy.clear()
+    yield Runner(collections_path, {**cloud, "clouds_yaml": str(path)}, tmp_path)
+    for proxy in proxies.values():
+        proxy.clear()
+
+
+def stage(run: Runner, unique: str, tmp_path: Path, vhd: bool = False) -> None:
+    """An object in RegionTwo's object store to import from."""
+    src = tmp_path / "disk.img"
+    if vhd:
+        from cloudtest import vhd_image
+        src.write_bytes(vhd_image(os.urandom(MiB)))
+    else:
+        random_file(src, MiB + 3)
+    result = run("swift_dlo_upload", {"cloud": "localcloud-producer", "region_name": "RegionTwo",
+                                      "container": unique, "object": "disk.img", "src": str(src)})
+    assert not result.get("failed"), result["msg"]
+
+
+def images(producer, unique: str) -> list:
+    with producer.session() as s:
+        return s.get(f"{producer.url('image', 'RegionTwo')}/v2/images",
+                     params={"cloudimages_test_run": unique}).json()["images"]
+
+
+AFTER_THE_SERVER_ACTED = [("status_after", 502), ("status_after", 504), ("drop_after", 0)]
+
+
+@pytest.mark.parametrize("kind,status", AFTER_THE_SERVER_ACTED)
+@pytest.mark.parametrize("step", ["create", "import"])
+def test_web_download_makes_one_image_and_one_import(faulty, run, proxies, producer, unique, tmp_path, step, kind,
+                                                     status):
+    stage(run, unique, tmp_path)
+    path = r"^/v2/images$" if step == "create" else r"^/v2/images/[^/]+/import$"
+    proxies["glance"].add(Rule(kind, path=path, method="POST", status=status))
+    proxies["keystone"].add(Rule("status_after", path=r"/v3/auth/tokens$", method="POST", status=502),
+                            Rule("drop_after", path=r"/v3/auth/tokens$", method="POST"))
+    result = faulty("image_import", {"cloud": "faulty-v3", "region_name": "RegionTwo", "name": unique, "method": "web-download",
+                                     "container": unique, "object": "disk.img", "disk_format": "raw",
+                                     "properties": {"cloudimages_test_run": unique}, "poll_interval": 1})
+    assert not result.get("failed"), result["msg"]
+    assert proxies["glance"].injected[kind] == 1 and proxies["keystone"].injected["drop_after"] == 1
+    [image] = images(producer, unique)  # one image, active: one import ran
+    assert image["status"] == "active" and image["id"] == result["image_id"] and image["size"] == MiB + 3
+
+
+def test_a_membership_is_made_once(faulty, run, proxies, producer, consumer, unique, tmp_path):
+    stage(run, unique, tmp_path)
+    made = run("image_import", {"cloud": "localcloud-producer", "region_name": "RegionTwo", "name": unique,
+                                "method": "upload", "container": unique, "object": "disk.img", "disk_format": "raw",
+                                "properties": {"cloudimages_test_run": unique}, "poll_interval": 1})
+    assert not made.get("failed"), made["msg"]
+    proxies["glance"].add(Rule("status_after", path=r"/members$", method="POST", status=502))
+    shared = faulty("image_member", {"cloud": "faulty-v3", "region_name": "RegionTwo", "image": made["image_id"], "members": [consumer.project_id]})
+    assert not shared.get("failed"), shared["msg"]
+    assert proxies["glance"].injected["status_after"] == 1
+    with producer.session() as s:
+        members = s.get(f"{producer.url('image', 'RegionTwo')}/v2/images/{made['image_id']}/members").json()
+    assert [m["member_id"] for m in members["members"]] == [consumer.project_id]
+
+
+@pytest.mark.parametrize("kind,status", [("status_after", 502), ("drop_after", 0)])
+def test_the_vendor_import_task_is_created_once(faulty, run, proxies, producer, cloud, unique, tmp_path, kind,
+                                                status):
+    stage(run, unique, tmp_path, vhd=True)
+    proxies["vendor"].add(Rule(kind, path=r"^/v2/tasks$", method="POST", status=status))
+    result = faulty("image_import", {"cloud": "faulty-vendor", "region_name": "RegionTwo", "name": unique, "method": "task",
+                                     "container": unique, "object": "disk.img",
+                                     "properties": {"cloudimages_test_run": unique}, "poll_interval": 1})
+    assert not result.get("failed"), result["msg"]
+    assert proxies["vendor"].injected[kind] == 1
+    [image] = images(producer, unique)
+    assert image["status"] == "active"
+    # the emulator's own record: one import task from this object
+    with producer.session() as s:
+        base = cloud["regions"]["RegionTwo"]["images_proxy"]
+        listed = s.get(f"{base}/v2/tasks", params={"type": "import"}).json()["tasks"]
+        inputs = [s.get(f"{base}/v2/tasks/{t['id']}").json()["input"] for t in listed]
+    assert [i for i in inputs if i.get("import_from") == f"{unique}/disk.img"] == \
+        [{"import_from": f"{unique}/disk.img", "import_from_format": "vhd", "image_properties": {"name": unique}}]
