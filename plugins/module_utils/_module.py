@@ -18,6 +18,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._auth import 
     connection_argument_spec,
     missing_libraries,
 )
+from ansible_collections.cloudimages.transfer.plugins.module_utils import _cancel
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError, scrub
 from ansible_collections.cloudimages.transfer.plugins.module_utils._glance import Glance
 from ansible_collections.cloudimages.transfer.plugins.module_utils._swift import Swift
@@ -81,6 +82,7 @@ def run_module(module, job) -> None:
     if missing:
         name, error = missing[0]
         module.fail_json(msg=missing_required_lib(name), exception=error)
+    _cancel.watch(module.params.get("heartbeat_file"), module.params.get("heartbeat_timeout"))
     try:
         check_concurrency(module.params)
         result = job()

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
+from ansible_collections.cloudimages.transfer.plugins.module_utils import _cancel
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._http import HttpError, create_once
 
@@ -65,7 +66,11 @@ class Poller:
                 raise TransferError(f"Gave up waiting for {what} after {elapsed:.0f} s (wait_timeout "
                                     f"{self.deadline:g} s); last state: {state}", timed_out=True)
             pause = self.interval * random.uniform(1 - self.jitter, 1 + self.jitter)
-            time.sleep(min(pause, max(self.deadline - elapsed, 0.0)))
+            left = min(pause, max(self.deadline - elapsed, 0.0))
+            while left > 0:  # in steps of a second at most, so that a cancel is seen at once
+                time.sleep(min(left, 1.0))
+                left -= 1.0
+                _cancel.check()
 
 
 class TasksApi:

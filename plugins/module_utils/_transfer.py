@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 
+from ansible_collections.cloudimages.transfer.plugins.module_utils import _cancel
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import chunk_layout
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError, scrub
 from ansible_collections.cloudimages.transfer.plugins.module_utils._http import COPY_CHUNK, HttpError, RetryPolicy
@@ -70,6 +71,7 @@ class StreamBody:
 
     def __iter__(self):
         for chunk in self.chunks:
+            _cancel.check()  # a cancelled transfer abandons the request in flight
             if not chunk:
                 continue
             self.sent += len(chunk)
@@ -81,14 +83,17 @@ class StreamBody:
 
 
 def response_chunks(resp):
-    """A streamed response's body in 1 MiB chunks."""
-    return resp.raw.stream(COPY_CHUNK, decode_content=False)
+    """A streamed response's body in 1 MiB chunks (ending at the first chunk after a cancel)."""
+    for chunk in resp.raw.stream(COPY_CHUNK, decode_content=False):
+        _cancel.check()
+        yield chunk
 
 
 def file_chunks(fd: int, offset: int, size: int):
     """``size`` bytes of an open file from ``offset``, in 1 MiB chunks (pread: threads share the fd)."""
     end = offset + size
     while offset < end:
+        _cancel.check()
         chunk = os.pread(fd, min(COPY_CHUNK, end - offset), offset)
         if not chunk:
             raise SegmentMismatch(f"the local file ended at byte {offset}, before {end}")
@@ -237,6 +242,9 @@ def with_retries(step, attempt_fn, policy: RetryPolicy, what: str, progress: Pro
         try:
             return attempt_fn()
         except Exception as exc:  # classified below; anything unexpected is re-raised as it is
+            if isinstance(exc, _cancel.Cancelled) or _cancel.CANCEL.is_set():
+                _cancel.check()
+                raise
             if not isinstance(exc, TransferError) and not isinstance(exc, TRANSPORT_ERRORS):
                 raise
             if retriable(exc, policy) and attempt < policy.retries:
@@ -263,6 +271,7 @@ def run_parallel(steps: list, worker, concurrency: int) -> list:
     def guarded(step):
         if stop.is_set():
             return None
+        _cancel.check()  # queued segments are dropped once the transfer is cancelled
         try:
             return worker(step)
         except BaseException:

@@ -1,0 +1,140 @@
+"""Cancelling a transfer stops it: the playbook killed (SIGTERM as AWX's Cancel sends, or
+SIGKILL) during the copy, and nobody helps afterwards.
+
+The role runs the copy in the background (async) to print its progress, and Ansible's async
+wrapper outlives the playbook; the copy must notice that its playbook stopped touching the
+heartbeat and stop by itself. A fault proxy in front of RegionOne's Swift holds each segment
+GET for 5 s, so the copy would otherwise last a minute. 30 s after the kill nothing of that
+run may still run or write; the rerun, without the proxy's delays, makes one verified image.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from cloudtest import create_image, md5
+from faultproxy import FaultProxy, Rule
+from systemtest import ANSIBLE_PLAYBOOK, kill_tree
+from test_region_transfer import KEY, changed_count, failures, play
+
+SEGMENTS = 12
+
+
+def copies_running() -> list:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if "swift_dlo_copy" in cmdline:
+                found.append(f"{entry.name}: {cmdline[:200]}")
+    return found
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_a_killed_playbook_stops_its_copy_and_the_rerun_finishes(collections_path, cloud, producer, unique,
+                                                                  tmp_path, how):
+    proxy = FaultProxy(cloud["regions"]["RegionOne"]["swift"]).start()
+    try:
+        config = yaml.safe_load(Path(cloud["clouds_yaml"]).read_text())
+        slow = json.loads(json.dumps(config["clouds"]["localcloud-producer"]))
+        slow["object_store_endpoint_override"] = f"{proxy.url}/v1/AUTH_%(project_id)s"
+        config["clouds"]["slow-one"] = slow
+        clouds = tmp_path / "clouds.yaml"
+        clouds.write_text(yaml.safe_dump(config))
+        clouds.chmod(0o600)
+        slowed = {**cloud, "clouds_yaml": str(clouds)}
+        data = os.urandom(SEGMENTS * 8 * 1024 * 1024 - 4096)
+        with producer.session() as s:
+            source = create_image(s, producer.url("image", "RegionOne"), data, name=unique)
+        extra = {"region_transfer_image": source["id"], "region_transfer_source_cloud": "slow-one",
+                 "region_transfer_target_cloud": "localcloud-producer", "region_transfer_concurrency": 1}
+        proxy.add(Rule("stall", path=r"\.vhd-\d{5}$", method="GET", times=99, seconds=5))
+        progress = tmp_path / f".cloudimages-{source['id']}.progress.json"
+        proc = play(collections_path, slowed, tmp_path, extra, background=True)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                if json.loads(progress.read_text()).get("operation") == "copy":
+                    break
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.2)
+        assert proc.poll() is None, "the playbook ended before its copy started"
+        time.sleep(2)  # the copy is under way
+        assert copies_running()
+        if how == signal.SIGKILL:
+            kill_tree(proc.pid)
+        else:
+            os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)
+        time.sleep(30)
+        assert copies_running() == [], "the copy outlived its playbook"
+        written = progress.stat().st_mtime
+        time.sleep(3)
+        assert progress.stat().st_mtime == written  # nothing writes any more
+        with producer.session() as s:
+            assert s.get(f"{producer.url('image', 'RegionTwo')}/v2/images",
+                         params={KEY: source["id"]}).json()["images"] == []
+        proxy.clear()
+        rc, out = play(collections_path, slowed, tmp_path, extra)
+        assert rc == 0, failures(out)
+        with producer.session() as s:
+            [target] = s.get(f"{producer.url('image', 'RegionTwo')}/v2/images",
+                             params={KEY: source["id"]}).json()["images"]
+        assert target["checksum"] == md5(data) and target["cloudimages_transfer_verified"] == source["os_hash_value"]
+        rc, again = play(collections_path, slowed, tmp_path, extra)
+        assert rc == 0 and changed_count(again) == 0, again[-3000:]
+    finally:
+        proxy.stop()
+
+
+def test_sigint_stops_a_module_within_seconds_and_writes_no_manifest(collections_path, cloud, producer, unique,
+                                                                     tmp_path, run):
+    """AWX's Cancel sends SIGINT: queued segments are dropped and the one in flight abandoned."""
+    src = tmp_path / "disk.img"
+    src.write_bytes(os.urandom(SEGMENTS * 1024 * 1024))
+    up = run("swift_dlo_upload", {"cloud": "localcloud-producer", "container": unique, "object": "disk.img",
+                                  "src": str(src), "segment_size": "1MiB"})
+    assert not up.get("failed"), up["msg"]
+    proxy, proc = FaultProxy(cloud["regions"]["RegionOne"]["swift"]).start(), None
+    try:
+        config = yaml.safe_load(Path(cloud["clouds_yaml"]).read_text())
+        slow = json.loads(json.dumps(config["clouds"]["localcloud-producer"]))
+        slow["object_store_endpoint_override"] = f"{proxy.url}/v1/AUTH_%(project_id)s"
+        config["clouds"]["slow-one"] = slow
+        (tmp_path / "clouds.yaml").write_text(yaml.safe_dump(config))
+        run.env["OS_CLIENT_CONFIG_FILE"] = str(tmp_path / "clouds.yaml")
+        proxy.add(Rule("stall", path=r"disk\.img-\d{5}$", method="GET", times=99, seconds=4))
+        path, _ = run.playbook("swift_dlo_copy", {"cloud": "slow-one", "container": unique, "object": "disk.img",
+                                                  "concurrency": 2, "target": {"region_name": "RegionTwo"}})
+        proc = subprocess.Popen([ANSIBLE_PLAYBOOK, str(path)], env=run.env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not copies_running():
+            time.sleep(0.2)
+        time.sleep(3)  # two segments in flight, ten queued
+        [module] = [int(line.split(":")[0]) for line in copies_running()
+                    if "AnsiballZ_swift_dlo_copy.py" in line and "/bin/sh" not in line]
+        os.kill(module, signal.SIGINT)
+        stopped = time.monotonic()
+        while copies_running() and time.monotonic() - stopped < 30:
+            time.sleep(0.2)
+        assert copies_running() == [] and time.monotonic() - stopped < 12
+        proc.wait(timeout=30)
+        with producer.session() as s:
+            assert s.head(f"{producer.url('object-store', 'RegionTwo')}/{unique}/disk.img").status_code == 404
+            copied = s.get(f"{producer.url('object-store', 'RegionTwo')}/{unique}", params={"format": "json"})
+        assert len(copied.json() if copied.status_code == 200 else []) < SEGMENTS  # queued segments dropped
+    finally:
+        if proc is not None and proc.poll() is None:
+            kill_tree(proc.pid)
+        proxy.stop()
