@@ -106,7 +106,7 @@ source "$REPO/.localcloud/env.sh"
 run "local cloud contract tests (pytest)" \
   pytest -p no:cacheprovider -q -o junit_family=xunit2 tests/localcloud/tests
 run "system tests (pytest: module interop, kill and resume, corruption, secrets; the role)" \
-  pytest -p no:cacheprovider -q tests/system
+  pytest -p no:cacheprovider -q --durations=15 tests/system
 # the targets read the cloud's URLs and clouds.yaml path from ansible-test's integration config
 python3 -c 'import json, sys; print(json.dumps({"localcloud": json.load(open(sys.argv[1]))}))' \
   "$REPO/.localcloud/cloud.json" > "$TREE/tests/integration/integration_config.yml"

@@ -59,17 +59,17 @@ def watch(heartbeat_file: str | None = None, heartbeat_timeout: float | None = N
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda num, frame: cancel(f"received {signal.Signals(num).name}"))
-    parent = os.getppid()
+    parent, started = os.getppid(), time.time()
 
     def watcher():
         while not CANCEL.wait(period):
             if os.getppid() != parent:
                 cancel("the process that started this module ended")
             elif heartbeat_file and heartbeat_timeout:
-                try:
-                    age = time.time() - os.stat(heartbeat_file).st_mtime
+                try:  # a file left by an earlier run counts from this module's start
+                    age = time.time() - max(os.stat(heartbeat_file).st_mtime, started)
                 except OSError:
-                    age = None
+                    age = time.time() - started
                 if age is not None and age > heartbeat_timeout:
                     cancel(f"the playbook stopped renewing its heartbeat {heartbeat_file} "
                            f"({age:.0f} s ago, limit {heartbeat_timeout:.0f} s)")

@@ -109,6 +109,18 @@ class WritePlan:
                 "manifest": self.manifest_action, "kind": self.kind}
 
 
+def refuse_foreign(swift, container: str, prefix: str, name: str, foreign: list) -> None:
+    """A DLO's prefix must match only its own segments: Swift would serve any other object under
+    it as part of the DLO, and those objects are not ours to delete."""
+    if foreign:
+        raise TransferError(
+            f"The segment prefix {container}/{prefix} in region {swift.region} also matches "
+            f"{len(foreign)} objects that are not segments this collection writes for {name} (first: {foreign[0]}); "
+            "Swift would serve them as part of the object and they are not ours to delete. "
+            "Choose another segment_prefix or segment_container (for an export: another container or "
+            "object name)", foreign=foreign[:20])
+
+
 def plan_write(swift, container: str, name: str, segment_container: str, prefix: str, steps: list,
                headers: dict, create_container: bool, stale_policy: str, resolve_hash=None,
                kind: str = "dlo") -> WritePlan:
@@ -137,12 +149,8 @@ def plan_write(swift, container: str, name: str, segment_container: str, prefix:
             step.action, step.reason = ("keep", "same size and MD5") if step.md5 and have == step.md5 else \
                 ("transfer", "MD5 differs" if step.md5 else "MD5 not known before reading")
     plan.stale, foreign = stale_segments(prefix, listing, steps)
-    if foreign and kind == "dlo":
-        raise TransferError(
-            f"The segment prefix {segment_container}/{prefix} in region {swift.region} also matches "
-            f"{len(foreign)} objects that are not segments this collection writes for {name} (first: {foreign[0]}); "
-            "Swift would serve them as part of the object and they are not ours to delete. "
-            "Choose another segment_prefix or segment_container", foreign=foreign[:20])
+    if kind == "dlo":
+        refuse_foreign(swift, segment_container, prefix, name, foreign)
     if plan.stale and stale_policy == "fail":
         raise TransferError(f"{len(plan.stale)} segments under {segment_container}/{prefix} in region {swift.region} "
                             f"are not part of the new object (first: {plan.stale[0]}); stale_segments=fail",

@@ -29,7 +29,12 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import (
     stale_segments,
     unquote_etag,
 )
-from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_write import WritePlan, expiry_headers, verify_written
+from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_write import (
+    WritePlan,
+    expiry_headers,
+    refuse_foreign,
+    verify_written,
+)
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._http import COPY_CHUNK
 from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import Poller, TasksApi
@@ -151,10 +156,7 @@ def stream_export(params: dict, glance, swift, image: dict, container: str, name
     prefix = default_prefix(name)
     steps = layout_steps(prefix, image.get("size") or 0, segment_size)
     stale, foreign = stale_segments(prefix, swift.list_objects(container, prefix), steps)
-    if foreign:
-        raise TransferError(f"The segment prefix {container}/{prefix} in region {swift.region} also matches "
-                            f"{len(foreign)} objects that are not segments of this export (first: {foreign[0]}); "
-                            "they are not ours to delete: choose another container or object name")
+    refuse_foreign(swift, container, prefix, name, foreign)
     for old in stale:
         swift.delete_object(container, old)
     whole_md5 = hashlib.md5()

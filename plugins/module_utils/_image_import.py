@@ -26,11 +26,10 @@ content's identity) written, which is what a later run takes as a finished trans
 
 from __future__ import annotations
 
-import secrets
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils import _disk_compare
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import SegmentStep
-from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError, register_secret
+from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._glance import pointer
 from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import Poller, TasksApi
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import StreamBody, response_chunks, with_retries
@@ -38,12 +37,8 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer imp
 STAMPS = {"source_region": "cloudimages_source_region", "source_image_id": "cloudimages_source_image",
           "source_checksum": "cloudimages_source_checksum"}
 COMPLETION_STAMP = "cloudimages_transfer_verified"
-TEMPURL_SECONDS = 6 * 3600
 
-try:
-    from swiftclient.utils import generate_temp_url
-except ImportError:
-    generate_temp_url = None
+from ansible_collections.cloudimages.transfer.plugins.module_utils._tempurl import Lease, generate_temp_url
 
 
 def stamps(params: dict) -> dict:
@@ -109,15 +104,16 @@ def run(params: dict, glance, swift, source_glance, check_mode: bool, content_so
     else:
         if image is None:
             image = create(glance, params, keys)
-        if method == "upload":
-            upload(glance, swift, params, image, size)
-        elif method == "web-download":
-            web_download(glance, swift, params, image)
-        elif method == "glance-download":
-            glance_download(glance, params, image)
+        if method == "web-download":
+            image = web_download(glance, swift, params, image, size, poller)
         else:
-            raise TransferError(f"Unknown method {method}")
-        image = wait_active(glance, image["id"], poller)
+            if method == "upload":
+                upload(glance, swift, params, image, size)
+            elif method == "glance-download":
+                glance_download(glance, params, image)
+            else:
+                raise TransferError(f"Unknown method {method}")
+            image = wait_active(glance, image["id"], poller)
     checks = verify(params, image, method, content, glance)
     complete(glance, params, image, check_mode)
     result.update(image=image, image_id=image["id"], verification=checks,
@@ -163,26 +159,16 @@ def upload(glance, swift, params: dict, image: dict, size: int) -> None:
     with_retries(SegmentStep(0, params["object"], size), attempt, glance.http.policy, what, None)
 
 
-def tempurl(swift, container: str, name: str) -> str:
-    """A GET TempURL of the object, with the account's key (set only when the account has none)."""
-    key = swift.head_account().get("x-account-meta-temp-url-key")
-    if not key:
-        key = secrets.token_hex(20)
-        swift.set_temp_url_key(key)
-    # Swift's tempurl middleware checks the signature against the decoded path
-    decoded, url = swift.object_paths(container, name)
-    register_secret(key)
-    signed = generate_temp_url(decoded, TEMPURL_SECONDS, key, "GET")
-    full = f"{url}?{signed.split('?', 1)[1]}"
-    register_secret(full.rsplit("temp_url_sig=", maxsplit=1)[-1])
-    return full
-
-
-def web_download(glance, swift, params: dict, image: dict) -> None:
+def web_download(glance, swift, params: dict, image: dict, size: int, poller) -> dict:
+    """Glance fetches a TempURL of the object; the account's key is held by a lease until the
+    import ended (active or failed), then removed if this collection set it and no other import
+    of the collection still needs it."""
     if generate_temp_url is None:
         raise TransferError("method web-download needs python-swiftclient on the host that runs the module")
-    body = {"method": {"name": "web-download", "uri": tempurl(swift, params["container"], params["object"])}}
-    start_import(glance, image, body)
+    with Lease(swift, poller.deadline + 900) as lease:
+        body = {"method": {"name": "web-download", "uri": lease.sign(params["container"], params["object"], size)}}
+        start_import(glance, image, body)
+        return wait_active(glance, image["id"], poller)
 
 
 def glance_download(glance, params: dict, image: dict) -> None:

@@ -70,10 +70,10 @@ class Swift:
         resp = self.http.request("HEAD", self.url, f"read the account in region {self.region}", ok=(200, 204))
         return lower_keys(resp.headers)
 
-    def set_temp_url_key(self, key: str) -> None:
-        """The account's TempURL key (setting metadata: safe to repeat)."""
-        self.http.request("POST", self.url, f"set a TempURL key on the account in region {self.region}",
-                          headers={"X-Account-Meta-Temp-URL-Key": key}, ok=(204,), idempotent=True)
+    def post_account(self, headers: dict) -> None:
+        """Set or remove account metadata (safe to repeat)."""
+        self.http.request("POST", self.url, f"update the account's metadata in region {self.region}",
+                          headers=headers, ok=(204,), idempotent=True)
 
     def head_container(self, container: str) -> dict | None:
         """The container's headers, names lower-cased; None if it does not exist."""

@@ -12,8 +12,14 @@ description:
   - V(task) - the vendors' Images v2 tasks API import (C(import_from) C(<container>/<object>)).
   - V(upload) - a queued image is created and the object (a DLO reads as its concatenation) is
     streamed into C(PUT /v2/images/{id}/file).
-  - V(web-download) - Glance fetches a Swift TempURL of the object (the account gets a TempURL key
-    only when it has none; the target must admit the object store's address).
+  - V(web-download) - Glance fetches a Swift TempURL of the object (the target must admit the object
+    store's address). An account TempURL key the account already has (either slot) is used as it
+    is and never changed. An account without one gets a key in the second slot (C(Temp-URL-Key-2)),
+    read back after it is set (parallel imports use the one that stayed), held by a lease (account
+    metadata with an expiry) while Glance may still need it, and removed when the last import of
+    the collection lets go, unless the user replaced it meanwhile. The URL is valid for 15 minutes
+    plus one per GiB (Swift checks it when Glance's GET starts). Key and signature never appear in
+    any output.
   - V(glance-download) - Glance copies O(source_image_id) from O(source_region) of the same
     Keystone, with no object store at all.
   - V(auto) - asks the target what it offers (C(/v2/info/import), the tasks API) and takes the

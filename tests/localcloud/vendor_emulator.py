@@ -46,7 +46,9 @@ Fault switch (for tests): a JSON file at the config's ``faults_file``, read by e
 runs. ``{"import_grow_bytes": N}`` makes import tasks store a disk N bytes larger than the
 VHD's (a conversion gone wrong: a virtual size that differs from the source's);
 ``{"import_flip_byte_at": OFFSET}`` inverts one byte of the stored disk (a conversion that
-corrupts silently: same virtual size, only a comparison of the disks can tell).
+corrupts silently: same virtual size, only a comparison of the disks can tell);
+``{"task_delay_seconds": N}`` keeps a new task pending N s longer (a busy cloud: a second
+client finds it still running).
 
 What it does not model:
    * the vendor's exact storage format (raw stands for it) and VHD flavour details (the
@@ -420,7 +422,7 @@ class Emulator:
             self.tasks[task_id].update(fields, updated_at=now())
 
     def run_task(self, task_id: str, token: str, identity: dict, region: str) -> None:
-        time.sleep(self.config["task_step_seconds"])
+        time.sleep(self.config["task_step_seconds"] + self.faults().get("task_delay_seconds", 0))
         self.update(task_id, status="processing")
         task = self.tasks[task_id]
         swift = endpoint(identity["catalog"], "object-store", region, "public")

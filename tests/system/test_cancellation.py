@@ -4,7 +4,7 @@ SIGKILL) during the copy, and nobody helps afterwards.
 The role runs the copy in the background (async) to print its progress, and Ansible's async
 wrapper outlives the playbook; the copy must notice that its playbook stopped touching the
 heartbeat and stop by itself. A fault proxy in front of RegionOne's Swift holds each segment
-GET for 5 s, so the copy would otherwise last a minute. 30 s after the kill nothing of that
+GET for 4 s, so the copy would otherwise last 40 s. 30 s after the kill nothing of that
 run may still run or write; the rerun, without the proxy's delays, makes one verified image.
 """
 from __future__ import annotations
@@ -21,9 +21,9 @@ import yaml
 from cloudtest import create_image, md5
 from faultproxy import FaultProxy, Rule
 from systemtest import ANSIBLE_PLAYBOOK, kill_tree
-from test_region_transfer import KEY, changed_count, failures, play
+from test_region_transfer import KEY, failures, play
 
-SEGMENTS = 12
+SEGMENTS = 10
 
 
 def copies_running() -> list:
@@ -57,7 +57,7 @@ def test_a_killed_playbook_stops_its_copy_and_the_rerun_finishes(collections_pat
             source = create_image(s, producer.url("image", "RegionOne"), data, name=unique)
         extra = {"region_transfer_image": source["id"], "region_transfer_source_cloud": "slow-one",
                  "region_transfer_target_cloud": "localcloud-producer", "region_transfer_concurrency": 1}
-        proxy.add(Rule("stall", path=r"\.vhd-\d{5}$", method="GET", times=99, seconds=5))
+        proxy.add(Rule("stall", path=r"\.vhd-\d{5}$", method="GET", times=99, seconds=4))
         progress = tmp_path / f".cloudimages-{source['id']}.progress.json"
         proc = play(collections_path, slowed, tmp_path, extra, background=True)
         deadline = time.monotonic() + 120
@@ -91,8 +91,6 @@ def test_a_killed_playbook_stops_its_copy_and_the_rerun_finishes(collections_pat
             [target] = s.get(f"{producer.url('image', 'RegionTwo')}/v2/images",
                              params={KEY: source["id"]}).json()["images"]
         assert target["checksum"] == md5(data) and target["cloudimages_transfer_verified"] == source["os_hash_value"]
-        rc, again = play(collections_path, slowed, tmp_path, extra)
-        assert rc == 0 and changed_count(again) == 0, again[-3000:]
     finally:
         proxy.stop()
 

@@ -7,11 +7,12 @@ before/after, the image member states, and the role's disk staging with its pref
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
 
-from cloudtest import create_image, md5
+from cloudtest import create_image, md5, vhd_image
 from systemtest import MiB, Runner, listing, random_file
 from test_region_transfer import KEY, failures, play
 
@@ -204,3 +205,38 @@ def test_role_refuses_a_source_over_max_size_before_anything_moves(collections_p
         targets = s.get(f"{producer.url('image', 'RegionTwo')}/v2/images", params={KEY: source["id"]}).json()
     assert KEY not in held and targets["images"] == []
     assert listing(producer, "RegionOne", "cloudimages-exports", prefix=source["id"]) == []
+
+
+def test_an_export_task_already_running_for_the_image_is_joined(run, cloud, producer, unique):
+    """The vendor's export task is slow (40-75 min in their transcript): a second run, or another
+    client, that finds one pending or processing for the same image and container waits on it."""
+    with producer.session() as s:
+        image = create_image(s, producer.url("image", "RegionOne"), vhd_image(os.urandom(MiB)), name=unique,
+                             disk_format="vhd")
+        assert s.put(f"{producer.url('object-store', 'RegionOne')}/{unique}").status_code in (201, 202)
+    faults = Path(cloud["state_dir"]) / "vendor-faults.json"
+    faults.write_text(json.dumps({"task_delay_seconds": 5}))
+    tasks = f"{cloud['regions']['RegionOne']['images_proxy']}/v2/tasks"
+    try:
+        with producer.session() as s:
+            first = s.post(tasks, json={"type": "export", "input": {"image_uuid": image["id"],
+                                                                    "receiving_swift_container": unique}}).json()
+        joined = ok(run("image_export", {"cloud": "localcloud-producer-apikey", "image": image["id"],
+                                         "container": unique, "method": "task", "poll_interval": 1}))
+    finally:
+        faults.unlink()
+    assert joined["task"]["id"] == first["id"]
+    with producer.session() as s:
+        listed = s.get(tasks, params={"type": "export"}).json()["tasks"]
+        mine = [t for t in (s.get(f"{tasks}/{t['id']}").json() for t in listed)
+                if (t.get("input") or {}).get("image_uuid") == image["id"]]
+    assert [t["id"] for t in mine] == [first["id"]]  # no second task
+
+
+def test_segment_size_is_chosen_from_the_clusters_info(run, cloud, producer, unique, tmp_path):
+    """No segment_size: 1 GiB, or the cluster's max_file_size where smaller (here 64 MiB)."""
+    random_file(tmp_path / "a.img", 3 * MiB + 1)
+    up = ok(run("swift_dlo_upload", {**P, "container": unique, "object": "a.img", "src": str(tmp_path / "a.img")}))
+    limit = int(cloud["settings"]["SWIFT_MAX_FILE_SIZE"])
+    assert up["segment_size"] == min(limit, 1024 * MiB)
+    assert [o["name"] for o in listing(producer, "RegionOne", unique, "a.img-")] == ["a.img-00001"]

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 from faultproxy import FaultProxy, Rule
-from systemtest import MiB, Runner, random_file
+from systemtest import ANSIBLE_PLAYBOOK, MiB, Runner, random_file
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +125,50 @@ def test_the_vendor_import_task_is_created_once(faulty, run, proxies, producer, 
         inputs = [s.get(f"{base}/v2/tasks/{t['id']}").json()["input"] for t in listed]
     assert [i for i in inputs if i.get("import_from") == f"{unique}/disk.img"] == \
         [{"import_from": f"{unique}/disk.img", "import_from_format": "vhd", "image_properties": {"name": unique}}]
+
+
+def account_tempurl_meta(producer, region: str) -> dict:
+    with producer.session() as s:
+        headers = s.head(producer.url("object-store", region)).headers
+    return {k.lower(): v for k, v in headers.items() if "temp-url" in k.lower() or "tempurl" in k.lower()}
+
+
+def test_web_download_leaves_no_tempurl_key_and_never_touches_the_users(run, producer, unique, tmp_path):
+    """Two web-download imports at once share one key this collection sets; the last to finish
+    removes it. A key of the user's own is used as it is and left in place."""
+    store = producer.url("object-store", "RegionTwo")
+    assert account_tempurl_meta(producer, "RegionTwo") == {}
+    for n in (1, 2):
+        random_file(tmp_path / f"d{n}.img", MiB + n)
+        up = run("swift_dlo_upload", {"cloud": "localcloud-producer", "region_name": "RegionTwo",
+                                      "container": unique, "object": f"d{n}.img", "src": str(tmp_path / f"d{n}.img")})
+        assert not up.get("failed"), up["msg"]
+    procs = []
+    for n in (1, 2):
+        path, out = run.playbook("image_import", {
+            "cloud": "localcloud-producer", "region_name": "RegionTwo", "name": f"{unique}-{n}",
+            "method": "web-download", "container": unique, "object": f"d{n}.img", "disk_format": "raw",
+            "properties": {"cloudimages_test_run": f"{unique}-{n}"}, "poll_interval": 1})
+        procs.append((subprocess.Popen([ANSIBLE_PLAYBOOK, str(path)], env=run.env, cwd=tmp_path,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), out))
+    for proc, out in procs:
+        assert proc.wait(timeout=300) == 0
+        result = json.loads(out.read_text())
+        assert not result.get("failed"), result["msg"]
+    for n in (1, 2):
+        [image] = images(producer, f"{unique}-{n}")
+        assert image["status"] == "active" and image["size"] == MiB + n
+    assert account_tempurl_meta(producer, "RegionTwo") == {}  # no key, no marker, no lease left
+    with producer.session() as s:
+        assert s.post(store, headers={"X-Account-Meta-Temp-URL-Key": "users-own-key"}).status_code == 204
+    try:
+        again = run("image_import", {"cloud": "localcloud-producer", "region_name": "RegionTwo", "name": f"{unique}-3",
+                                     "method": "web-download", "container": unique, "object": "d1.img",
+                                     "disk_format": "raw", "properties": {"cloudimages_test_run": f"{unique}-3"},
+                                     "poll_interval": 1})
+        assert not again.get("failed"), again["msg"]
+        assert account_tempurl_meta(producer, "RegionTwo") == {"x-account-meta-temp-url-key": "users-own-key"}
+        assert "users-own-key" not in again["_output"]
+    finally:
+        with producer.session() as s:
+            s.post(store, headers={"X-Remove-Account-Meta-Temp-URL-Key": "x"})

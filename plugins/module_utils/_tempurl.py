@@ -1,0 +1,109 @@
+# Copyright: cloudimages.transfer contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# PRIVATE: this module_utils file is internal to cloudimages.transfer; it may change or go
+# away in any release. Do not import it from outside this collection.
+"""The Swift TempURL that a web-download import gives Glance, and the account key it needs.
+
+TempURL keys are account metadata (the vendors document ``Temp-URL-Key`` and ``-Key-2``;
+radosgw has no container keys), shared by everything the account signs. So the collection
+never changes a key it did not set: an existing key (either slot) is used as it is. Only an
+account with no key at all gets one, in the second slot, with a marker holding the key's
+fingerprint, and the key is read back after it is set, so that two transfers racing to set
+it both use the one that stayed.
+
+While an import needs the URL, it holds a lease (account metadata with an expiry); the key
+this collection set is removed when the last lease is let go, and only while the marker still
+names it (a user who replaced it keeps theirs). A run killed before it lets go leaves a lease
+that expires by itself with the import's deadline.
+
+URLs are valid only as long as Glance can take to start reading (15 min, plus a minute per
+GiB): Swift checks the signature when a GET starts, not while it runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+
+from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import register_secret
+
+KEY = "x-account-meta-temp-url-key"
+KEY_2 = "x-account-meta-temp-url-key-2"
+MARKER = "x-account-meta-cloudimages-temp-url-key-2"
+LEASE = "x-account-meta-cloudimages-tempurl-lease-"
+
+try:
+    from swiftclient.utils import generate_temp_url
+except ImportError:
+    generate_temp_url = None
+
+
+def fingerprint(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def url_seconds(size: int) -> int:
+    return 900 + 60 * (size // 1024 ** 3)
+
+
+def live_leases(headers: dict, now: float) -> list:
+    found = []
+    for name, value in headers.items():
+        if name.startswith(LEASE):
+            try:
+                if float(value) > now:
+                    found.append(name)
+            except ValueError:
+                continue
+    return found
+
+
+class Lease:
+    """``with Lease(swift, seconds) as lease: url = lease.sign(container, name, size)``."""
+
+    def __init__(self, swift, seconds: float):
+        self.swift, self.seconds = swift, seconds
+        self.header = f"X-Account-Meta-Cloudimages-Tempurl-Lease-{secrets.token_hex(6)}"
+        self.key = None
+        self.created = False
+
+    def __enter__(self):
+        self.swift.post_account({self.header: str(int(time.time() + self.seconds))})
+        self.key = self._key()
+        register_secret(self.key)
+        return self
+
+    def _key(self) -> str:
+        held = self.swift.head_account()
+        if held.get(KEY) or held.get(KEY_2):
+            return held.get(KEY) or held.get(KEY_2)
+        new = secrets.token_hex(32)
+        register_secret(new)
+        self.swift.post_account({"X-Account-Meta-Temp-URL-Key-2": new,
+                                 "X-Account-Meta-Cloudimages-Temp-Url-Key-2": fingerprint(new)})
+        held = self.swift.head_account()  # a transfer racing this one may have set its own: use what stayed
+        self.created = held.get(KEY_2) == new
+        return held.get(KEY) or held.get(KEY_2) or new
+
+    def sign(self, container: str, name: str, size: int) -> str:
+        decoded, url = self.swift.object_paths(container, name)  # Swift checks the decoded path
+        signed = generate_temp_url(decoded, url_seconds(size), self.key, "GET")
+        full = f"{url}?{signed.split('?', 1)[1]}"
+        register_secret(full.rsplit("temp_url_sig=", maxsplit=1)[-1])
+        return full
+
+    def __exit__(self, *exc) -> None:
+        self.swift.post_account({self.header.replace("X-Account-Meta-", "X-Remove-Account-Meta-"): "x"})
+        now = time.time()
+        held = self.swift.head_account()
+        expired = [n for n in held if n.startswith(LEASE) and n not in live_leases(held, now)]
+        if live_leases(held, now):
+            return
+        remove = {f"X-Remove-Account-Meta-{n[len('x-account-meta-'):]}": "x" for n in expired}
+        if held.get(KEY_2) and held.get(MARKER) == fingerprint(held[KEY_2]):
+            remove.update({"X-Remove-Account-Meta-Temp-URL-Key-2": "x",
+                           "X-Remove-Account-Meta-Cloudimages-Temp-Url-Key-2": "x"})
+        if remove:
+            self.swift.post_account(remove)

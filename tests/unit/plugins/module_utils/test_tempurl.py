@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import pytest
+from ansible_collections.cloudimages.transfer.plugins.module_utils import _tempurl
+
+
+class FakeAccount:
+    """Account metadata as Swift keeps it: POST sets X-Account-Meta-*, X-Remove-* removes."""
+
+    def __init__(self, **meta):
+        self.meta = {f"x-account-meta-{k}": v for k, v in meta.items()}
+        self.posts = 0
+
+    def head_account(self):
+        return dict(self.meta)
+
+    def post_account(self, headers):
+        self.posts += 1
+        for name, value in headers.items():
+            name = name.lower()
+            if name.startswith("x-remove-account-meta-"):
+                self.meta.pop("x-account-meta-" + name[len("x-remove-account-meta-"):], None)
+            else:
+                self.meta[name] = value
+
+    def object_paths(self, container, name):
+        return f"/v1/AUTH_p/{container}/{name}", f"http://swift/v1/AUTH_p/{container}/{name}"
+
+
+@pytest.mark.skipif(_tempurl.generate_temp_url is None, reason="needs python-swiftclient")
+def test_an_account_without_a_key_gets_one_in_the_second_slot_removed_after_the_last_lease():
+    account = FakeAccount()
+    with _tempurl.Lease(account, 3600) as first:
+        assert account.meta[_tempurl.KEY_2] == first.key and first.created
+        assert _tempurl.KEY not in account.meta
+        url = first.sign("imports", "disk one.vhd", 5 * 1024 ** 3)
+        assert "temp_url_sig=" in url and "temp_url_expires=" in url
+        with _tempurl.Lease(account, 3600) as second:
+            assert second.key == first.key and not second.created
+        assert account.meta[_tempurl.KEY_2] == first.key  # the first still needs it
+    assert not [k for k in account.meta if "temp-url" in k or "tempurl" in k]
+
+
+def test_a_users_key_is_used_and_never_touched():
+    account = FakeAccount(**{"temp-url-key": "users-own"})
+    with _tempurl.Lease(account, 3600) as lease:
+        assert lease.key == "users-own" and not lease.created
+    assert account.meta == {_tempurl.KEY: "users-own"}
+
+
+def test_a_key_the_user_replaced_stays_and_expired_leases_are_swept():
+    account = FakeAccount(**{"cloudimages-tempurl-lease-dead": "1"})
+    with _tempurl.Lease(account, 3600):
+        account.meta[_tempurl.KEY_2] = "replaced by the user"
+    assert account.meta == {_tempurl.KEY_2: "replaced by the user", _tempurl.MARKER: account.meta[_tempurl.MARKER]}
+
+
+def test_urls_live_minutes_not_hours():
+    assert _tempurl.url_seconds(0) == 900 and _tempurl.url_seconds(20 * 1024 ** 3) == 900 + 20 * 60
