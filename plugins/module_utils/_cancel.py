@@ -70,7 +70,7 @@ def watch(heartbeat_file: str | None = None, heartbeat_timeout: float | None = N
                     age = time.time() - max(os.stat(heartbeat_file).st_mtime, started)
                 except OSError:
                     age = time.time() - started
-                if age is not None and age > heartbeat_timeout:
+                if age > heartbeat_timeout:
                     cancel(f"the playbook stopped renewing its heartbeat {heartbeat_file} "
                            f"({age:.0f} s ago, limit {heartbeat_timeout:.0f} s)")
 

@@ -19,7 +19,7 @@ import shutil
 import tempfile
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
-from ansible_collections.cloudimages.transfer.plugins.module_utils._http import COPY_CHUNK
+from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import response_chunks
 
 # Glance's disk_format names -> qemu-img's driver names (Glance's "vhd" is qemu-img's "vpc")
 QEMU_FORMATS = {"raw": "raw", "qcow2": "qcow2", "vhd": "vpc", "vhdx": "vhdx", "vmdk": "vmdk", "vdi": "vdi",
@@ -53,7 +53,7 @@ def save(glance, image: dict, path: str) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
-            for chunk in resp.raw.stream(COPY_CHUNK, decode_content=False):
+            for chunk in response_chunks(resp):
                 out.write(chunk)
     finally:
         resp.close()

@@ -26,7 +26,6 @@ content's identity) written, which is what a later run takes as a finished trans
 
 from __future__ import annotations
 
-
 from ansible_collections.cloudimages.transfer.plugins.module_utils import _disk_compare
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import SegmentStep
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
