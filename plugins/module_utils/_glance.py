@@ -153,6 +153,15 @@ class Glance:
         image = self.get_image(image_id) or {}
         return bool(image.get("os_glance_import_task")) or image.get("status") in ("importing", "active")
 
+    def import_failure(self, image_id: str) -> str:
+        """What Glance's last import task of the image says (GET /v2/images/{id}/tasks, API 2.12
+        and later), or '' where the endpoint does not offer it."""
+        resp = self._call("GET", f"/v2/images/{quote(image_id, safe='')}/tasks", f"read the tasks of "
+                          f"{self.where(image_id)}", ok=(200, 403, 404))
+        tasks = resp.json().get("tasks", []) if resp.status_code == 200 else []
+        tasks = sorted((t for t in tasks if t.get("status") == "failure"), key=lambda t: t.get("created_at") or "")
+        return f"task {tasks[-1].get('id')}: {tasks[-1].get('message')}" if tasks else ""
+
     def add_member(self, image_id: str, member: str) -> dict:
         """Share the image; a membership that exists (a 409, or an attempt whose outcome is unknown) is kept."""
         what = f"share {self.where(image_id)} with {member}"

@@ -97,7 +97,7 @@ def run(params: dict, glance, swift, source_glance, check_mode: bool, content_so
         result["msg"] = f"would {action} in region {glance.region} with method {method} ({size} bytes)"
         return result
     if image and image["status"] in ("importing", "saving"):
-        image = wait_active(glance, image["id"], poller)
+        image = wait_active(glance, image["id"], poller, started=image["status"] == "importing")
     elif method == "task":
         image = import_task(params, glance, keys, poller, image)
     else:
@@ -112,7 +112,7 @@ def run(params: dict, glance, swift, source_glance, check_mode: bool, content_so
                 glance_download(glance, params, image)
             else:
                 raise TransferError(f"Unknown method {method}")
-            image = wait_active(glance, image["id"], poller)
+            image = wait_active(glance, image["id"], poller, started=method == "glance-download")
     checks = verify(params, image, method, content, glance)
     complete(glance, params, image, check_mode)
     result.update(image=image, image_id=image["id"], verification=checks,
@@ -161,13 +161,19 @@ def upload(glance, swift, params: dict, image: dict, size: int) -> None:
 def web_download(glance, swift, params: dict, image: dict, size: int, poller) -> dict:
     """Glance fetches a TempURL of the object; the account's key is held by a lease until the
     import ended (active or failed), then removed if this collection set it and no other import
-    of the collection still needs it."""
+    of the collection still needs it. An import that failed while the account's key changed
+    (another transfer set its own at the same moment) is signed anew and started once more."""
     if generate_temp_url is None:
         raise TransferError("method web-download needs python-swiftclient on the host that runs the module")
     with Lease(swift, poller.deadline + 900) as lease:
-        body = {"method": {"name": "web-download", "uri": lease.sign(params["container"], params["object"], size)}}
-        start_import(glance, image, body)
-        return wait_active(glance, image["id"], poller)
+        for last in (False, True):
+            body = {"method": {"name": "web-download", "uri": lease.sign(params["container"], params["object"], size)}}
+            start_import(glance, image, body)
+            try:
+                return wait_active(glance, image["id"], poller, started=True)
+            except ImportEnded:
+                if last or not lease.refresh():
+                    raise
 
 
 def glance_download(glance, params: dict, image: dict) -> None:
@@ -210,20 +216,30 @@ def import_task(params: dict, glance, keys: dict, poller, image) -> dict:
     return wait_active(glance, image_id, poller)
 
 
-def wait_active(glance, image_id: str, poller) -> dict:
+class ImportEnded(TransferError):
+    """An interoperable import that ended without making the image active."""
+
+
+def wait_active(glance, image_id: str, poller, started: bool = False) -> dict:
+    """Poll until the image is active and Glance's import lock is gone. ``started``: an import
+    (web-download, glance-download) was started and holds the lock, so a queued image without the
+    lock means the import ended without success. A failure recorded by an earlier import
+    (``os_glance_failed_import`` stays until the next import ends) counts only once the lock is gone."""
     def check():
         image = glance.get_image(image_id)
         if image is None:
             raise TransferError(f"{glance.where(image_id)} disappeared while importing")
-        failed = image.get("os_glance_failed_import")
-        if failed:
-            raise TransferError(f"The import of {glance.where(image_id)} failed (os_glance_failed_import: {failed}); "
-                                f"status {image['status']}", image=image)
         if image["status"] in ("killed", "deleted"):
             raise TransferError(f"{glance.where(image_id)} ended {image['status']}")
         # Glance's import flow holds its lock (os_glance_import_task) past 'active' and saves the
         # image once more when it lets go: a property written before then can be lost
         locked = bool(image.get("os_glance_import_task"))
+        failed = image.get("os_glance_failed_import")
+        if not locked and (failed or (started and image["status"] == "queued")):
+            said = glance.import_failure(image_id)
+            raise ImportEnded(f"The import of {glance.where(image_id)} failed: it is {image['status']} again"
+                              + (f" (os_glance_failed_import: {failed})" if failed else "")
+                              + (f"; Glance's {said}" if said else ""), image=image)
         return image["status"] == "active" and not locked, image, image["status"] + (" (import finishing)" if locked else "")
 
     return poller.wait(check, f"{glance.where(image_id)} to become active")

@@ -9,8 +9,10 @@ TempURL keys are account metadata (the vendors document ``Temp-URL-Key`` and ``-
 radosgw has no container keys), shared by everything the account signs. So the collection
 never changes a key it did not set: an existing key (either slot) is used as it is. Only an
 account with no key at all gets one, in the second slot, with a marker holding the key's
-fingerprint, and the key is read back after it is set, so that two transfers racing to set
-it both use the one that stayed.
+fingerprint, and the key is read back a moment after it is set, so that two transfers racing
+to set it both use the one that stayed. Swift account metadata has no conditional write, so a
+transfer that sets its key after that moment can still replace it; the import that then fails
+(Glance is refused the URL) is signed with the key that stayed and started once more.
 
 While an import needs the URL, it holds a lease (account metadata with an expiry); the key
 this collection set is removed when the last lease is let go, and only while the marker still
@@ -33,6 +35,7 @@ KEY = "x-account-meta-temp-url-key"
 KEY_2 = "x-account-meta-temp-url-key-2"
 MARKER = "x-account-meta-cloudimages-temp-url-key-2"
 LEASE = "x-account-meta-cloudimages-tempurl-lease-"
+SETTLE = 1.0  # seconds between setting a key and reading back which one stayed
 
 try:
     from swiftclient.utils import generate_temp_url
@@ -83,9 +86,20 @@ class Lease:
         register_secret(new)
         self.swift.post_account({"X-Account-Meta-Temp-URL-Key-2": new,
                                  "X-Account-Meta-Cloudimages-Temp-Url-Key-2": fingerprint(new)})
-        held = self.swift.head_account()  # a transfer racing this one may have set its own: use what stayed
+        time.sleep(SETTLE)  # a transfer racing this one may have set its own: use what stayed
+        held = self.swift.head_account()
         self.created = held.get(KEY_2) == new
         return held.get(KEY) or held.get(KEY_2) or new
+
+    def refresh(self) -> bool:
+        """Take the account's key anew; whether it differs from the one the URLs were signed with."""
+        held = self.swift.head_account()
+        key = held.get(KEY) or held.get(KEY_2)
+        if not key or key == self.key:
+            return False
+        register_secret(key)
+        self.key = key
+        return True
 
     def sign(self, container: str, name: str, size: int) -> str:
         decoded, url = self.swift.object_paths(container, name)  # Swift checks the decoded path

@@ -15,7 +15,9 @@ description:
   - V(web-download) - Glance fetches a Swift TempURL of the object (the target must admit the object
     store's address). An account TempURL key the account already has (either slot) is used as it
     is and never changed. An account without one gets a key in the second slot (C(Temp-URL-Key-2)),
-    read back after it is set (parallel imports use the one that stayed), held by a lease (account
+    read back a second after it is set (parallel imports use the one that stayed; an import that
+    Glance could not fetch because the key changed meanwhile is signed anew and started once
+    more), held by a lease (account
     metadata with an expiry) while Glance may still need it, and removed when the last import of
     the collection lets go, unless the user replaced it meanwhile. The URL is valid for 15 minutes
     plus one per GiB (Swift checks it when Glance's GET starts). Key and signature never appear in

@@ -9,14 +9,17 @@ exactly one image, one import, one task, one membership.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 from faultproxy import FaultProxy, Rule
-from systemtest import MiB, Runner, random_file
+from systemtest import ANSIBLE_PLAYBOOK, MiB, Runner, random_file
 
 
 @pytest.fixture(scope="module")
@@ -132,28 +135,103 @@ def account_tempurl_meta(producer, region: str) -> dict:
     return {k.lower(): v for k, v in headers.items() if "temp-url" in k.lower() or "tempurl" in k.lower()}
 
 
-def test_web_download_leaves_no_tempurl_key_and_never_touches_the_users(run, producer, unique, tmp_path):
-    """Web-download imports leave no key this collection set; a key of the user's own is used as
-    it is and left in place."""
-    store = producer.url("object-store", "RegionTwo")
-    # start from an account without a key: a run killed by an earlier suite (the crash trials)
-    # may have left a lease, which keeps the key until that import's deadline, by design
+def clear_tempurl_meta(producer) -> None:
+    """Start from an account without a key: a run killed by an earlier suite (the crash trials)
+    may have left a lease, which keeps the key until that import's deadline, by design."""
     stale = account_tempurl_meta(producer, "RegionTwo")
     if stale:
         with producer.session() as s:
             removed = {f"X-Remove-Account-Meta-{name[len('x-account-meta-'):]}": "x" for name in stale}
-            assert s.post(store, headers=removed).status_code == 204
+            assert s.post(producer.url("object-store", "RegionTwo"), headers=removed).status_code == 204
     assert account_tempurl_meta(producer, "RegionTwo") == {}
+
+
+def test_a_key_replaced_by_a_racing_transfer_gets_the_import_signed_anew(faulty, proxies, producer, unique, tmp_path):
+    """Swift has no conditional write for account metadata: another transfer of the collection
+    can set its key in the second slot after this one read its own back. Glance is then refused
+    the URL; the import is signed with the key that stayed and started once more."""
+    clear_tempurl_meta(producer)
+    stage(faulty, unique, tmp_path)
+    # hold the import request at the proxy, so that the key changes between signing and Glance's fetch
+    proxies["glance"].add(Rule("stall", path=r"^/v2/images/[^/]+/import$", method="POST", seconds=5))
+    path, out = faulty.playbook("image_import", {
+        "cloud": "faulty-v3", "region_name": "RegionTwo", "name": unique, "method": "web-download",
+        "container": unique,
+        "object": "disk.img", "disk_format": "raw", "properties": {"cloudimages_test_run": unique},
+        "poll_interval": 1, "wait_timeout": 120})
+    proc = subprocess.Popen([ANSIBLE_PLAYBOOK, str(path)], env=faulty.env, cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while "x-account-meta-temp-url-key-2" not in account_tempurl_meta(producer, "RegionTwo"):
+            assert proc.poll() is None and time.monotonic() < deadline, "the import never set a key"
+            time.sleep(0.2)
+        time.sleep(2.5)  # past the module's read-back
+        racer = "a-key-another-transfer-set"
+        with producer.session() as s:
+            assert s.post(producer.url("object-store", "RegionTwo"), headers={
+                "X-Account-Meta-Temp-URL-Key-2": racer,
+                "X-Account-Meta-Cloudimages-Temp-Url-Key-2": hashlib.sha256(racer.encode()).hexdigest()[:16]}
+            ).status_code == 204
+        assert proc.wait(timeout=180) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    result = json.loads(out.read_text())
+    assert not result.get("failed"), result["msg"]
+    [image] = images(producer, unique)
+    assert image["status"] == "active" and image["size"] == MiB + 3
+    with producer.session() as s:
+        tasks = s.get(f"{producer.url('image', 'RegionTwo')}/v2/images/{image['id']}/tasks").json()["tasks"]
+    assert sorted(t["status"] for t in tasks) == ["failure", "success"]  # refused once, then fetched
+    assert account_tempurl_meta(producer, "RegionTwo") == {}  # the key of the collection's is gone too
+
+
+def test_an_image_a_failed_import_left_queued_is_imported_by_the_rerun(run, producer, unique, tmp_path):
+    """Glance keeps os_glance_failed_import on an image until its next import ends: the rerun
+    imports into the image the failed run made, and the stale mark does not fail it."""
+    stage(run, unique, tmp_path)
+    glance = f"{producer.url('image', 'RegionTwo')}/v2/images"
+    with producer.session() as s:
+        made = s.post(glance, json={"name": unique, "disk_format": "raw", "container_format": "bare",
+                                    "cloudimages_test_run": unique}).json()
+        refused = f"{producer.url('object-store', 'RegionTwo')}/{unique}/disk.img?temp_url_sig=00&temp_url_expires=9999999999"
+        assert s.post(f"{glance}/{made['id']}/import", json={"method": {"name": "web-download", "uri": refused}}
+                      ).status_code == 202
+        deadline = time.monotonic() + 30
+        while not s.get(f"{glance}/{made['id']}").json().get("os_glance_failed_import"):
+            assert time.monotonic() < deadline
+            time.sleep(0.3)
+    result = run("image_import", {"cloud": "localcloud-producer", "region_name": "RegionTwo", "name": unique,
+                                  "method": "web-download", "container": unique, "object": "disk.img",
+                                  "disk_format": "raw", "properties": {"cloudimages_test_run": unique},
+                                  "poll_interval": 1})
+    assert not result.get("failed"), result["msg"]
+    [image] = images(producer, unique)
+    assert image["id"] == made["id"] and image["status"] == "active" and image["size"] == MiB + 3
+
+
+def test_web_download_leaves_no_tempurl_key_and_never_touches_the_users(run, producer, unique, tmp_path):
+    """Two web-download imports at once leave no key this collection set; a key of the user's
+    own is used as it is and left in place."""
+    store = producer.url("object-store", "RegionTwo")
+    clear_tempurl_meta(producer)
     for n in (1, 2):
         random_file(tmp_path / f"d{n}.img", MiB + n)
         up = run("swift_dlo_upload", {"cloud": "localcloud-producer", "region_name": "RegionTwo",
                                       "container": unique, "object": f"d{n}.img", "src": str(tmp_path / f"d{n}.img")})
         assert not up.get("failed"), up["msg"]
-    for n in (1, 2):  # one after the other: two at once can race to set the key (known, issue 15)
-        result = run("image_import", {
+    procs = []
+    for n in (1, 2):  # both at once: the key one sets may be replaced by the other's (signed anew then)
+        path, out = run.playbook("image_import", {
             "cloud": "localcloud-producer", "region_name": "RegionTwo", "name": f"{unique}-{n}",
             "method": "web-download", "container": unique, "object": f"d{n}.img", "disk_format": "raw",
-            "properties": {"cloudimages_test_run": f"{unique}-{n}"}, "poll_interval": 1})
+            "properties": {"cloudimages_test_run": f"{unique}-{n}"}, "poll_interval": 1, "wait_timeout": 120})
+        procs.append((subprocess.Popen([ANSIBLE_PLAYBOOK, str(path)], env=run.env, cwd=tmp_path,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), out))
+    for proc, out in procs:
+        assert proc.wait(timeout=300) == 0
+        result = json.loads(out.read_text())
         assert not result.get("failed"), result["msg"]
     for n in (1, 2):
         [image] = images(producer, f"{unique}-{n}")

@@ -3,8 +3,9 @@ from __future__ import annotations
 import pytest
 from ansible_collections.cloudimages.transfer.plugins.module_utils import _disk_compare
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
-from ansible_collections.cloudimages.transfer.plugins.module_utils._image_import import verify
+from ansible_collections.cloudimages.transfer.plugins.module_utils._image_import import ImportEnded, verify, wait_active
 from ansible_collections.cloudimages.transfer.plugins.module_utils._image_metadata import copyable
+from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import Poller
 
 SOURCE = {"source_checksum": "c0", "source_virtual_size": 1000448, "source_os_hash_algo": "sha512",
           "source_os_hash_value": "h0", "disk_format": "vhd"}
@@ -75,3 +76,35 @@ def test_a_content_check_that_cannot_run_says_why_before_anything_is_imported(mo
     monkeypatch.setattr(_disk_compare.shutil, "which", lambda name: None)
     with pytest.raises(TransferError, match="apt-get install qemu-utils"):
         _disk_compare.check_possible({"disk_format": "raw"})
+
+
+class FakeGlance:
+    """Serves one image through a list of states, one per poll."""
+
+    def __init__(self, *states, failure=""):
+        self.states, self.failure = list(states), failure
+
+    def where(self, image_id):
+        return f"image {image_id}"
+
+    def get_image(self, image_id):
+        return image(**(self.states.pop(0) if len(self.states) > 1 else self.states[0]))
+
+    def import_failure(self, image_id):
+        return self.failure
+
+
+def test_a_failure_left_by_an_earlier_import_counts_only_once_the_lock_is_gone():
+    glance = FakeGlance({"status": "queued", "os_glance_failed_import": "local", "os_glance_import_task": "t2"},
+                        {"status": "active", "os_glance_failed_import": ""})
+    assert wait_active(glance, "i", Poller(interval=1, deadline=10), started=True)["status"] == "active"
+
+
+def test_a_started_import_back_to_queued_without_the_lock_has_ended():
+    glance = FakeGlance({"status": "queued", "os_glance_import_task": "t1"}, {"status": "queued"},
+                        failure="task t1: Task failed due to Internal Error")
+    with pytest.raises(ImportEnded, match="queued again; Glance's task t1: Task failed due to Internal Error"):
+        wait_active(glance, "i", Poller(interval=1, deadline=10), started=True)
+    with pytest.raises(ImportEnded, match=r"os_glance_failed_import: local\)$"):
+        wait_active(FakeGlance({"status": "queued", "os_glance_failed_import": "local"}), "i",
+                    Poller(interval=1, deadline=10))

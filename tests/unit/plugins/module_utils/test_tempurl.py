@@ -27,6 +27,11 @@ class FakeAccount:
         return f"/v1/AUTH_p/{container}/{name}", f"http://swift/v1/AUTH_p/{container}/{name}"
 
 
+@pytest.fixture(autouse=True)
+def no_settle(monkeypatch):
+    monkeypatch.setattr(_tempurl, "SETTLE", 0)
+
+
 @pytest.mark.skipif(_tempurl.generate_temp_url is None, reason="needs python-swiftclient")
 def test_an_account_without_a_key_gets_one_in_the_second_slot_removed_after_the_last_lease():
     account = FakeAccount()
@@ -57,3 +62,28 @@ def test_a_key_the_user_replaced_stays_and_expired_leases_are_swept():
 
 def test_urls_live_minutes_not_hours():
     assert _tempurl.url_seconds(0) == 900 and _tempurl.url_seconds(20 * 1024 ** 3) == 900 + 20 * 60
+
+
+class RacingAccount(FakeAccount):
+    """Another transfer sets its own key right after this one set its key."""
+
+    def post_account(self, headers):
+        super().post_account(headers)
+        if _tempurl.KEY_2.title() in {h.title() for h in headers} and "racer" not in self.meta.values():
+            super().post_account({"X-Account-Meta-Temp-URL-Key-2": "racer"})
+
+
+def test_a_key_set_by_a_racing_transfer_is_the_one_used():
+    account = RacingAccount()
+    with _tempurl.Lease(account, 3600) as lease:
+        assert lease.key == "racer" and not lease.created
+        assert not lease.refresh()
+
+
+def test_a_key_replaced_after_the_read_back_is_taken_by_refresh():
+    account = FakeAccount()
+    with _tempurl.Lease(account, 3600) as lease:
+        first = lease.key
+        account.meta[_tempurl.KEY_2] = "set later by another transfer"
+        assert lease.refresh() and lease.key == "set later by another transfer" != first
+        assert not lease.refresh()
