@@ -1,5 +1,5 @@
 # The README's commands. Each script installs what it needs (pinned) on first use.
-.PHONY: demo test benchmark cloud-start cloud-stop cloud-status
+.PHONY: demo test benchmark hardening cloud-start cloud-stop cloud-status
 
 demo:  ## set up, start the local two-region cloud and run the main job on it
 	bash hacking/demo.sh
@@ -18,3 +18,6 @@ cloud-status:
 
 benchmark:  ## a DLO between regions: our modules beside the swift CLI, rclone and raw curl (about 10 minutes)
 	bash hacking/benchmark.sh
+
+hardening:  ## the long kill trials make test runs once: 10 seeded SIGTERM and 10 SIGKILL kills of the role's copy (about 25 minutes)
+	bash hacking/hardening.sh

@@ -61,3 +61,12 @@ ensure_debian_packages() {
 SYSTEM_PYTHON=$(command -v python3)
 export LOCALCLOUD_PYTHON=${LOCALCLOUD_PYTHON:-$SYSTEM_PYTHON}  # tests that start a cloud of their own use it too
 localcloud() { "$SYSTEM_PYTHON" "$REPO/tests/localcloud/localcloud.py" "$@"; }
+
+# dev_env: the Debian packages, the controller Python and the pinned dev venv, put first on PATH
+# (sets PY and DEV).
+dev_env() {
+  ensure_debian_packages
+  PY=$(find_controller_python)
+  DEV=$(pinned_venv dev "$PY" "$REPO/hacking/requirements-dev.lock")
+  export PATH=$DEV/bin:$PATH
+}

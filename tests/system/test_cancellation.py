@@ -6,11 +6,17 @@ wrapper outlives the playbook; the copy must notice that its playbook stopped to
 heartbeat and stop by itself. A fault proxy in front of RegionOne's Swift holds each segment
 GET for 4 s, so the copy would otherwise last 40 s. 30 s after the kill nothing of that
 run may still run or write; the rerun, without the proxy's delays, makes one verified image.
+
+``make test`` kills once with each signal, 2 s into the copy. ``CANCEL_TRIALS=10`` (what
+``hacking/hardening.sh`` runs) makes ten trials per signal, each killing at a moment drawn
+from a seeded generator (0.5 to 8 s into the copy), and appends one JSON line per trial to
+``$CANCEL_REPORT`` when that is set.
 """
 from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import subprocess
 import time
@@ -24,6 +30,7 @@ from systemtest import ANSIBLE_PLAYBOOK, kill_tree
 from test_region_transfer import KEY, failures, play
 
 SEGMENTS = 10
+TRIALS = int(os.environ.get("CANCEL_TRIALS", "1"))
 
 
 def copies_running() -> list:
@@ -39,9 +46,11 @@ def copies_running() -> list:
     return found
 
 
+@pytest.mark.parametrize("trial", range(TRIALS))
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
 def test_a_killed_playbook_stops_its_copy_and_the_rerun_finishes(collections_path, cloud, producer, unique,
-                                                                  tmp_path, how):
+                                                                  tmp_path, how, trial):
+    moment = random.Random(f"{how.name}-{trial}").uniform(0.5, 8.0) if TRIALS > 1 else 2.0
     proxy = FaultProxy(cloud["regions"]["RegionOne"]["swift"]).start()
     try:
         config = yaml.safe_load(Path(cloud["clouds_yaml"]).read_text())
@@ -69,14 +78,18 @@ def test_a_killed_playbook_stops_its_copy_and_the_rerun_finishes(collections_pat
                 pass
             time.sleep(0.2)
         assert proc.poll() is None, "the playbook ended before its copy started"
-        time.sleep(2)  # the copy is under way
+        time.sleep(moment)  # the copy is under way
         assert copies_running()
         if how == signal.SIGKILL:
             kill_tree(proc.pid)
         else:
             os.kill(proc.pid, signal.SIGTERM)
+        killed = time.monotonic()
         proc.wait(timeout=60)
-        time.sleep(30)
+        while copies_running() and time.monotonic() - killed < 30:
+            time.sleep(0.5)
+        stopped_after = time.monotonic() - killed
+        time.sleep(max(0.0, 30 - stopped_after))
         assert copies_running() == [], "the copy outlived its playbook"
         written = progress.stat().st_mtime
         time.sleep(3)
@@ -84,6 +97,10 @@ def test_a_killed_playbook_stops_its_copy_and_the_rerun_finishes(collections_pat
         with producer.session() as s:
             assert s.get(f"{producer.url('image', 'RegionTwo')}/v2/images",
                          params={KEY: source["id"]}).json()["images"] == []
+        with producer.session() as s:
+            listed = s.get(f"{producer.url('object-store', 'RegionTwo')}/cloudimages-imports",
+                           params={"format": "json", "prefix": source["id"]})
+        segments_before = len(listed.json()) if listed.status_code == 200 else 0
         proxy.clear()
         rc, out = play(collections_path, slowed, tmp_path, extra)
         assert rc == 0, failures(out)
@@ -91,6 +108,12 @@ def test_a_killed_playbook_stops_its_copy_and_the_rerun_finishes(collections_pat
             [target] = s.get(f"{producer.url('image', 'RegionTwo')}/v2/images",
                              params={KEY: source["id"]}).json()["images"]
         assert target["checksum"] == md5(data) and target["cloudimages_transfer_verified"] == source["os_hash_value"]
+        if os.environ.get("CANCEL_REPORT"):
+            with open(os.environ["CANCEL_REPORT"], "a", encoding="utf-8") as report:
+                report.write(json.dumps({"signal": how.name, "trial": trial, "killed_into_copy_s": round(moment, 1),
+                                         "copy_stopped_after_s": round(stopped_after, 1),
+                                         "segments_in_target_before_rerun": segments_before,
+                                         "rerun": "one verified image"}) + "\n")
     finally:
         proxy.stop()
 
