@@ -26,11 +26,11 @@ QEMU_FORMATS = {"raw": "raw", "qcow2": "qcow2", "vhd": "vpc", "vhdx": "vhdx", "v
                 "iso": "raw"}
 
 
-def qemu_img() -> str:
+def qemu_img(needed_by: str = "verify_content compares the images with") -> str:
     found = shutil.which("qemu-img")
     if not found:
-        raise TransferError("verify_content compares the images with qemu-img, which this host lacks "
-                            "(Debian/Ubuntu: apt-get install qemu-utils)")
+        raise TransferError(f"{needed_by} qemu-img, which this host lacks (Debian/Ubuntu: apt-get install "
+                            "qemu-utils; RHEL: dnf install qemu-img)")
     return found
 
 

@@ -106,6 +106,14 @@ class Glance:
             return set()
         return set(resp.json().get("import-methods", {}).get("value", []))
 
+    def disk_formats(self) -> list:
+        """The disk_format values the image schema allows (GET /v2/schemas/image); [] where it says none."""
+        resp = self._call("GET", "/v2/schemas/image", "read the image schema", ok=(200, 401, 403, 404))
+        if resp.status_code != 200:
+            return []
+        listed = ((resp.json().get("properties") or {}).get("disk_format") or {}).get("enum") or []
+        return [name for name in listed if name]  # Glance's list starts with null (a queued image has none)
+
     def upload_image_data(self, image_id: str, body) -> None:
         """PUT /file with a one-shot streamed body: sent once (the caller retries the whole upload)."""
         self._call("PUT", f"/v2/images/{quote(image_id, safe='')}/file", f"upload data into {self.where(image_id)}",

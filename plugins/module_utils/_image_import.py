@@ -29,6 +29,7 @@ from __future__ import annotations
 from ansible_collections.cloudimages.transfer.plugins.module_utils import _disk_compare
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import SegmentStep
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
+from ansible_collections.cloudimages.transfer.plugins.module_utils._formats import choose_import_method
 from ansible_collections.cloudimages.transfer.plugins.module_utils._glance import pointer
 from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import Poller, TasksApi
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import StreamBody, response_chunks, with_retries
@@ -47,18 +48,11 @@ def stamps(params: dict) -> dict:
 
 
 def choose(params: dict, glance) -> str:
-    """With an object in the target's store: task, then web-download, then upload; without: glance-download."""
-    methods = glance.import_methods()
-    if not params.get("object"):
-        if params.get("source_image_id") and params.get("source_region") and "glance-download" in methods:
-            return "glance-download"
-        raise TransferError("No method fits: glance-download needs source_image_id and source_region and must be "
-                            "offered by the target; every other method needs container and object")
-    if TasksApi(glance).available():
-        return "task"
-    if "web-download" in methods and generate_temp_url is not None:
-        return "web-download"
-    return "upload"
+    """The method ``auto`` picks (see _formats.choose_import_method)."""
+    has_object = bool(params.get("object"))
+    return choose_import_method(has_object, bool(params.get("source_image_id") and params.get("source_region")),
+                                has_object and TasksApi(glance).available(), glance.import_methods(),
+                                can_sign=generate_temp_url is not None)
 
 
 def run(params: dict, glance, swift, source_glance, check_mode: bool, content_source=None) -> dict:
@@ -239,7 +233,11 @@ def wait_active(glance, image_id: str, poller, started: bool = False) -> dict:
             said = glance.import_failure(image_id)
             raise ImportEnded(f"The import of {glance.where(image_id)} failed: it is {image['status']} again"
                               + (f" (os_glance_failed_import: {failed})" if failed else "")
-                              + (f"; Glance's {said}" if said else ""), image=image)
+                              + (f"; Glance's {said}" if said else "")
+                              + ("; a Glance that runs the image_conversion import plugin cannot read VHD (qemu-img calls "
+                                 "it vpc): convert the data first (disk_image_convert; the region_transfer role's "
+                                 "region_transfer_target_converts)" if image.get("disk_format") == "vhd" else ""),
+                              image=image)
         return image["status"] == "active" and not locked, image, image["status"] + (" (import finishing)" if locked else "")
 
     return poller.wait(check, f"{glance.where(image_id)} to become active")

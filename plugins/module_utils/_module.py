@@ -76,9 +76,10 @@ def check_concurrency(params: dict) -> None:
         raise TransferError(f"concurrency must be at least 1, got {params['concurrency']}")
 
 
-def run_module(module, job) -> None:
-    """Run job() -> result; map every failure to fail_json once, with a scrubbed message."""
-    missing = missing_libraries()
+def run_module(module, job, cloud: bool = True) -> None:
+    """Run job() -> result; map every failure to fail_json once, with a scrubbed message.
+    ``cloud=False``: a local job, which needs none of the cloud libraries."""
+    missing = missing_libraries() if cloud else []
     if missing:
         name, error = missing[0]
         module.fail_json(msg=missing_required_lib(name), exception=error)

@@ -47,6 +47,12 @@ options:
   owner:
     description: Only images owned by this project id.
     type: str
+  capabilities:
+    description:
+      - Also read what the region's Images endpoint can import (RV(capabilities)). With no
+        O(image), filter or tag given, no images are listed then.
+    type: bool
+    default: false
 seealso:
   - module: cloudimages.transfer.image_metadata
 """
@@ -77,6 +83,16 @@ images:
   sample: [{"id": "4b2f0c2e-0000-4000-8000-000000000000", "name": "web01", "status": "active",
             "checksum": "0cc175b9c0f1b6a831c399e269772661", "size": 21474836480, "visibility": "private",
             "com.mycompany.image-of": "web01"}]
+capabilities:
+  description:
+    - What the endpoint can import; with O(capabilities) only.
+    - C(import_methods) from C(/v2/info/import) (empty where the endpoint has none),
+      C(disk_formats) from the image schema's C(disk_format) list, C(tasks_api) whether these
+      credentials may use the Images v2 tasks API (the vendors' import and export tasks).
+  returned: when O(capabilities=true)
+  type: dict
+  sample: {"import_methods": ["glance-direct", "web-download"], "disk_formats": ["raw", "qcow2", "vhd"],
+           "tasks_api": false}
 region:
   description: The region searched.
   returned: always
@@ -100,6 +116,7 @@ def main():
         visibility=dict(type="str", choices=["public", "private", "shared", "community", "all"]),
         member_status=dict(type="str", choices=["pending", "accepted", "rejected", "all"]),
         owner=dict(type="str"),
+        capabilities=dict(type="bool", default=False),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     run_module(module, lambda: _image_info.run(module.params, glance_for(module.params)))

@@ -101,6 +101,17 @@ def converting_cloud(tmp_path_factory):
     yield from own_cloud(tmp_path_factory.mktemp("converting-cloud"), IMAGE_CONVERSION="raw")
 
 
+def login(cloud: dict) -> requests.Session:
+    """A session with a token of the producer on a cloud of the test's own."""
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": "producer", "domain": {"id": "default"}, "password": cloud["passwords"]["producer"]}}},
+        "scope": {"project": {"name": "producer", "domain": {"id": "default"}}}}}
+    resp = requests.post(f"{cloud['keystone']}/v3/auth/tokens", json=body, timeout=30)
+    s = requests.Session()
+    s.headers["X-Auth-Token"] = resp.headers["X-Subject-Token"]
+    return s
+
+
 def qcow2_of(raw: bytes, tmp_path: Path) -> bytes:
     (tmp_path / "disk.raw").write_bytes(raw)
     done = subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", str(tmp_path / "disk.raw"),
@@ -112,12 +123,7 @@ def qcow2_of(raw: bytes, tmp_path: Path) -> bytes:
 @pytest.mark.parametrize("method", ["web-download", "glance-download"])
 def test_upstream_paths_into_a_converting_glance(collections_path, converting_cloud, unique, tmp_path, method):
     cloud = converting_cloud
-    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": "producer", "domain": {"id": "default"}, "password": cloud["passwords"]["producer"]}}},
-        "scope": {"project": {"name": "producer", "domain": {"id": "default"}}}}}
-    resp = requests.post(f"{cloud['keystone']}/v3/auth/tokens", json=body, timeout=30)
-    s = requests.Session()
-    s.headers["X-Auth-Token"] = resp.headers["X-Subject-Token"]
+    s = login(cloud)
     raw = os.urandom(3 * 1024 * 1024)
     source = create_image(s, cloud["regions"]["RegionOne"]["glance"], qcow2_of(raw, tmp_path), name=unique,
                           disk_format="qcow2")
@@ -230,3 +236,52 @@ def test_verify_content_refuses_a_conversion_that_corrupted_the_disk(collections
         [target] = targets(s, producer.url("image", "RegionTwo"), source["id"])
     assert target["virtual_size"] == source["virtual_size"] and VERIFIED not in target  # never stamped as done
     assert not list(tmp_path.glob(".cloudimages-compare-*"))
+
+
+def test_a_vendor_vhd_export_reaches_a_converting_glance_converted_on_the_way(collections_path, converting_cloud,
+                                                                              unique, tmp_path):
+    """The vendor's export task writes VHD; Glance's image_conversion plugin cannot read VHD
+    (qemu-img calls it vpc), so the staged VHD is converted to qcow2 before the web-download
+    import, which the plugin then stores as raw."""
+    cloud = converting_cloud
+    s = login(cloud)
+    raw = os.urandom(3 * 1024 * 1024 + 512)
+    source = create_image(s, cloud["regions"]["RegionOne"]["glance"], vhd_image(raw), name=unique, disk_format="vhd")
+    extra = {"region_transfer_image": source["id"], "region_transfer_source_cloud": "localcloud-producer-apikey",
+             "region_transfer_target_cloud": "localcloud-producer", "region_transfer_export_method": "task",
+             "region_transfer_staging": "disk", "region_transfer_target_converts": True}
+    rc, plan = play(collections_path, cloud, tmp_path, extra, check=True)
+    assert rc == 0, failures(plan)
+    assert targets(s, cloud["regions"]["RegionTwo"]["glance"], source["id"]) == []
+    rc, out = play(collections_path, cloud, tmp_path, extra)
+    assert rc == 0, failures(out)
+    assert ("Import by web-download as qcow2: the target's web-download import cannot take vhd (its image schema "
+            "lists them; its image_conversion plugin cannot read VHD): converting vhd to qcow2") in out
+    [target] = targets(s, cloud["regions"]["RegionTwo"]["glance"], source["id"])
+    assert (target["status"], target["disk_format"], target["checksum"]) == ("active", "raw", md5(raw))
+    assert target["virtual_size"] == source["virtual_size"] == len(raw)
+    assert target[VERIFIED] == source["os_hash_value"] and target["cloudimages_transfer_converted"] == "vhd to qcow2"
+    assert [p for p in tmp_path.glob(".cloudimages-*") if p.is_dir()] == []  # staged and converted files gone
+    rc, again = play(collections_path, cloud, tmp_path, extra)
+    assert rc == 0 and changed_count(again) == 0, again[-3000:]
+
+
+def test_an_upstream_qcow2_reaches_the_vendors_vhd_only_import_converted_on_the_way(collections_path, cloud, producer,
+                                                                                    unique, tmp_path):
+    raw = os.urandom(3 * 1024 * 1024)
+    with producer.session() as s:
+        source = create_image(s, producer.url("image", "RegionOne"), qcow2_of(raw, tmp_path), name=unique,
+                              disk_format="qcow2")
+    extra = {"region_transfer_image": source["id"], "region_transfer_target_cloud": "localcloud-producer-apikey",
+             "region_transfer_import_container": f"imp-{unique}", "region_transfer_export_container": f"exp-{unique}"}
+    rc, out = play(collections_path, cloud, tmp_path, extra)  # streamed: no local copy to convert
+    assert rc != 0 and ("the target's task import cannot take qcow2 (the vendor's import task takes VHD only): "
+                        "converting qcow2 to vhd; converting needs region_transfer_staging: disk") in out
+    assert objects(producer, "RegionTwo", f"imp-{unique}") == []  # nothing was copied
+    rc, out = play(collections_path, cloud, tmp_path, {**extra, "region_transfer_staging": "disk"})
+    assert rc == 0, failures(out)
+    with producer.session() as s:
+        [target] = targets(s, producer.url("image", "RegionTwo"), source["id"])
+    assert (target["status"], target["disk_format"]) == ("active", "raw")  # the vendor stores raw
+    assert target["checksum"] == md5(raw) and target["virtual_size"] == source["virtual_size"] == len(raw)
+    assert target["cloudimages_transfer_converted"] == "qcow2 to vhd" and target[VERIFIED] == source["os_hash_value"]

@@ -101,10 +101,11 @@ def test_a_failure_left_by_an_earlier_import_counts_only_once_the_lock_is_gone()
 
 
 def test_a_started_import_back_to_queued_without_the_lock_has_ended():
-    glance = FakeGlance({"status": "queued", "os_glance_import_task": "t1"}, {"status": "queued"},
-                        failure="task t1: Task failed due to Internal Error")
-    with pytest.raises(ImportEnded, match="queued again; Glance's task t1: Task failed due to Internal Error"):
+    glance = FakeGlance({"status": "queued", "os_glance_import_task": "t1", "disk_format": "raw"},
+                        {"status": "queued", "disk_format": "raw"}, failure="task t1: Task failed due to Internal Error")
+    with pytest.raises(ImportEnded, match="queued again; Glance's task t1: Task failed due to Internal Error$"):
         wait_active(glance, "i", Poller(interval=1, deadline=10), started=True)
-    with pytest.raises(ImportEnded, match=r"os_glance_failed_import: local\)$"):
+    with pytest.raises(ImportEnded, match=r"os_glance_failed_import: local\); a Glance that runs the image_conversion "
+                                          r"import plugin cannot read VHD"):
         wait_active(FakeGlance({"status": "queued", "os_glance_failed_import": "local"}), "i",
                     Poller(interval=1, deadline=10))

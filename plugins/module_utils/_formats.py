@@ -1,0 +1,85 @@
+# Copyright: cloudimages.transfer contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# PRIVATE: this module_utils file is internal to cloudimages.transfer; it may change or go
+# away in any release. Do not import it from outside this collection.
+"""Which import method a target will use, and which disk format the data must travel in.
+
+What a target takes, from what it says and what its vendor documents:
+- the vendor's import task takes VHD only (the seeds' task input: ``import_from_format: vhd``);
+- an upstream Glance takes the ``disk_format`` values its image schema lists;
+- a Glance that runs the ``image_conversion`` import plugin cannot read VHD through an
+  interoperable import (web-download, glance-download): the plugin asks qemu-img for Glance's
+  format name, and qemu-img calls VHD ``vpc``. Glance publishes no list of its plugins, so this
+  is configured (``target_converts``), never guessed. A plain upload (``PUT /file``) passes no
+  plugin and takes VHD there too.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
+
+# formats this collection can write locally, best first: qcow2 is compact and random-access,
+# raw the most widely readable, VHD what the vendors exchange
+PREFERENCE = ("qcow2", "raw", "vhd", "vmdk")
+GLANCE_DEFAULT = ("ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop")
+INTEROPERABLE = ("web-download", "glance-download", "glance-direct")
+
+
+def choose_import_method(has_object: bool, has_source: bool, tasks_api: bool, import_methods,
+                         can_sign: bool = True) -> str:
+    """With an object in the target's store: the task, then web-download, then upload; without:
+    glance-download."""
+    if not has_object:
+        if has_source and "glance-download" in import_methods:
+            return "glance-download"
+        raise TransferError("No method fits: glance-download needs source_image_id and source_region and must be "
+                            "offered by the target; every other method needs container and object")
+    if tasks_api:
+        return "task"
+    if "web-download" in import_methods and can_sign:
+        return "web-download"
+    return "upload"
+
+
+def accepted(method: str, schema_formats, converts: bool) -> tuple:
+    """The formats an import with this method can take, and why."""
+    if method == "task":
+        return ("vhd",), "the vendor's import task takes VHD only"
+    formats = tuple(schema_formats or GLANCE_DEFAULT)
+    why = "its image schema lists them" if schema_formats else "Glance's default list (the schema gave none)"
+    if converts and method in INTEROPERABLE:
+        formats = tuple(f for f in formats if f != "vhd")
+        why += "; its image_conversion plugin cannot read VHD"
+    return formats, why
+
+
+def travel_format(staged: str, wanted: str, method: str, schema_formats, converts: bool) -> dict:
+    """{"format", "convert", "why"}: the format the data is imported in.
+
+    staged: the format of the data the export made (a vendor export task writes VHD; a stream
+    export holds the image's own format); wanted: auto, keep, or a format."""
+    formats, why = accepted(method, schema_formats, converts)
+    if wanted in ("auto", "keep") and staged in formats:
+        return {"format": staged, "convert": False,
+                "why": f"the target's {method} import takes {staged} ({why})"}
+    if wanted == "keep":
+        raise TransferError(f"The target's {method} import cannot take {staged} ({why}); region_transfer_disk_format "
+                            "keep forbids converting it")
+    if wanted == "auto":
+        choice = next((f for f in PREFERENCE if f in formats), None)
+        if choice is None:
+            raise TransferError(f"The target's {method} import takes none of the formats this collection writes "
+                                f"({', '.join(formats)}; {why})")
+    else:
+        if wanted not in formats:
+            raise TransferError(f"The target's {method} import cannot take {wanted} ({why}: {', '.join(formats)})")
+        choice = wanted
+    if choice != staged and method == "glance-download":
+        raise TransferError(f"glance-download copies the image inside Glance and cannot convert {staged} to {choice}: "
+                            "use the web-download or upload import with region_transfer_staging disk")
+    if choice == staged:
+        return {"format": staged, "convert": False, "why": f"{staged} asked for, and the target's {method} import takes it"}
+    reason = f"the target's {method} import cannot take {staged} ({why})" if staged not in formats \
+        else f"{choice} asked for"
+    return {"format": choice, "convert": True, "why": f"{reason}: converting {staged} to {choice}"}

@@ -1,0 +1,174 @@
+#!/usr/bin/python
+# Copyright: cloudimages.transfer contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: disk_image_convert
+short_description: Convert a local disk image to another format with qemu-img, verified
+version_added: 0.2.0
+description:
+  - Converts O(src) into O(dest) in O(dest_format) with C(qemu-img convert), for clouds that take
+    another format than the source has (a vendor's import task takes VHD only; Glance's
+    C(image_conversion) import plugin cannot read VHD).
+  - Formats carry Glance's names; V(vhd) is qemu-img's C(vpc) driver (V(vpc) is accepted as a
+    synonym). VHD is written dynamic with C(force_size), so the virtual size is kept exactly; VMDK
+    is written stream-optimized, as clouds import it.
+  - The input is refused before anything is written when qemu-img cannot open it in its format,
+    C(qemu-img check) finds it damaged (qcow2, vmdk, vhdx, vdi), or it refers to another file (a
+    backing file, or VMDK extents), since converting such an image would copy a file of this host
+    into the output.
+  - The output is written in a private folder beside O(dest) (mode 0700, the file 0600) and
+    renamed over O(dest) only after C(qemu-img info) reads it back in O(dest_format) with the
+    input's virtual size (and, with O(verify_content), C(qemu-img compare) finds the same
+    guest-visible data). A failed or interrupted conversion leaves O(dest) as it was.
+  - A record C(.<dest name>.convert.json) beside O(dest) names the input (path, size,
+    modification time) and the output (size, modification time, MD5). A rerun with the same input
+    and an untouched output (same size and modification time) changes nothing. An existing O(dest) that no record explains is
+    replaced only with O(force=true).
+  - Runs C(qemu-img) without a shell; it must be installed on the host that runs the module
+    (Debian/Ubuntu C(qemu-utils), RHEL C(qemu-img)).
+author:
+  - cloudimages.transfer maintainers (@cloudimages)
+attributes:
+  check_mode:
+    support: full
+    description: Reads the input and says whether it would convert; writes nothing.
+  diff_mode:
+    support: full
+    description: Shows the output's record before and the format and virtual size after.
+  idempotent:
+    support: full
+    description: A rerun with the same input and an untouched output changes nothing.
+options:
+  src:
+    description: The disk image to convert.
+    type: path
+    required: true
+  dest:
+    description: The file to write. Its directory must exist.
+    type: path
+    required: true
+  src_format:
+    description:
+      - Format of O(src). V(auto) asks C(qemu-img info) once and then names the format it found
+        to every later command (qemu-img's guessing is never left to act on its own). A qcow2 or
+        VHD whose header is damaged reads as raw data, so name the format where it is known.
+    type: str
+    default: auto
+    choices: [auto, raw, qcow2, vhd, vpc, vmdk, vhdx, vdi]
+  dest_format:
+    description: Format to write.
+    type: str
+    required: true
+    choices: [raw, qcow2, vhd, vpc, vmdk]
+  force:
+    description: Replace an existing O(dest) that is not this module's recorded conversion of O(src).
+    type: bool
+    default: false
+  verify_content:
+    description:
+      - Also compare the guest-visible data of O(src) and the output (C(qemu-img compare)) before
+        the rename. Reads both files once more.
+    type: bool
+    default: false
+  checksum:
+    description:
+      - Compute the output's MD5 (RV(md5), kept in the record). One more read of the output; turn it
+        off when something after this reads and checks the file anyway (an upload to Swift sends
+        each segment's MD5).
+    type: bool
+    default: true
+  progress_file:
+    description:
+      - A path where a JSON progress document (bytes of O(src) read by qemu-img, percent, rate, ETA)
+        is kept up to date during the conversion (Linux; sparse inputs advance in jumps).
+    type: path
+seealso:
+  - module: cloudimages.transfer.image_import
+  - plugin: cloudimages.transfer.travel_format
+    plugin_type: filter
+    description: which format a target takes; the region_transfer role converts with this module when it must.
+"""
+
+EXAMPLES = r"""
+- name: A vendor's VHD export for a Glance that converts what it imports (it cannot read VHD)
+  cloudimages.transfer.disk_image_convert:
+    src: /var/tmp/web01.vhd
+    src_format: vhd
+    dest: /var/tmp/web01.qcow2
+    dest_format: qcow2
+
+- name: An upstream qcow2 image for a vendor import task that takes VHD only
+  cloudimages.transfer.disk_image_convert:
+    src: /var/tmp/db01.qcow2
+    dest: /var/tmp/db01.vhd
+    dest_format: vhd
+    verify_content: true
+"""
+
+RETURN = r"""
+dest:
+  description: The output file.
+  returned: always
+  type: str
+  sample: /var/tmp/web01.qcow2
+src_format:
+  description: Format of the input, as found (Glance's name).
+  returned: always
+  type: str
+  sample: vhd
+dest_format:
+  description: Format of the output (Glance's name).
+  returned: always
+  type: str
+  sample: qcow2
+virtual_size:
+  description: The disk size a VM sees, in bytes; the same for input and output.
+  returned: always
+  type: int
+  sample: 10737418240
+size:
+  description: Bytes of the output file.
+  returned: success
+  type: int
+  sample: 1814560768
+md5:
+  description: MD5 of the output file (from the record on a rerun); null with O(checksum=false).
+  returned: success
+  type: str
+  sample: 9c716ca371b4bac20d3298e4231b7b22
+seconds:
+  description: Wall seconds of C(qemu-img convert).
+  returned: when converted
+  type: float
+  sample: 12.4
+plan:
+  description: What was (or in check mode would be) done, and why.
+  returned: always
+  type: dict
+  sample: {"action": "convert", "reason": "/var/tmp/web01.qcow2 does not exist"}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.cloudimages.transfer.plugins.module_utils import _disk_convert
+from ansible_collections.cloudimages.transfer.plugins.module_utils._module import run_module
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(
+        src=dict(type="path", required=True),
+        dest=dict(type="path", required=True),
+        src_format=dict(type="str", default="auto", choices=["auto", "raw", "qcow2", "vhd", "vpc", "vmdk", "vhdx", "vdi"]),
+        dest_format=dict(type="str", required=True, choices=["raw", "qcow2", "vhd", "vpc", "vmdk"]),
+        force=dict(type="bool", default=False),
+        verify_content=dict(type="bool", default=False),
+        checksum=dict(type="bool", default=True),
+        progress_file=dict(type="path"),
+    ), supports_check_mode=True)
+    run_module(module, lambda: _disk_convert.run(module.params, module.run_command, module.check_mode), cloud=False)
+
+
+if __name__ == "__main__":
+    main()
