@@ -41,7 +41,7 @@ def copies_running() -> list:
                 cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             except OSError:
                 continue
-            if "swift_dlo_copy" in cmdline:
+            if "AnsiballZ_swift_dlo_copy" in cmdline:  # the module and its async wrapper, nothing else named so
                 found.append(f"{entry.name}: {cmdline[:200]}")
     return found
 
