@@ -1,11 +1,14 @@
 # The README's commands. Each script installs what it needs (pinned) on first use.
-.PHONY: demo test benchmark hardening cloud-start cloud-stop cloud-status
+.PHONY: demo test test-matrix benchmark hardening cloud-start cloud-stop cloud-status
 
 demo:  ## set up, start the local two-region cloud and run the main job on it
 	bash hacking/demo.sh
 
 test:  ## every check CI runs: sanity, units, lint, docs, changelog, build, tests on the local cloud
 	bash hacking/test.sh
+
+test-matrix:  ## ansible-test sanity and units on every ansible-core release of the claimed range this machine's Pythons allow
+	bash hacking/matrix.sh
 
 cloud-start:
 	python3 tests/localcloud/localcloud.py start

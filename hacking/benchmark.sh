@@ -4,12 +4,10 @@ set -euo pipefail
 # shellcheck source=hacking/lib.sh
 source "$(dirname "$0")/lib.sh"
 cd "$REPO"
-ensure_debian_packages
+dev_env
 if ! command -v rclone >/dev/null; then
   say "installing Debian's rclone (a peer in the benchmark)"
   sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
   $sudo apt-get install -y -qq rclone >/dev/null 2>&1 || { $sudo apt-get update -qq && $sudo apt-get install -y -qq rclone >/dev/null; }
 fi
-PY=$(find_controller_python)
-DEV=$(pinned_venv dev "$PY" "$REPO/hacking/requirements-dev.lock")
 exec "$DEV/bin/python" benchmarks/dlo_copy.py "$@"

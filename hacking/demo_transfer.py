@@ -4,7 +4,10 @@
    (the vendor stores imports in another format: the target's checksum differs, its virtual
    size does not);
 2. the upstream path: Keystone v3 password, stream export, segments copied, web-download import
-   (nothing converted: the checksums match too).
+   (nothing converted: the checksums match too);
+3. with ``converting`` as second argument, on a cloud whose RegionTwo Glance runs the
+   image_conversion import plugin: the vendor's export task, the VHD staged on disk and
+   converted to qcow2 (that Glance cannot read VHD), web-download, stored as raw by the plugin.
 Each runs `ansible-playbook cloudimages.transfer.transfer_image`, then runs it again and shows that
 the second run changed nothing. Usage: python demo_transfer.py VHD_FILE  (LOCALCLOUD_DIR and
 OS_CLIENT_CONFIG_FILE set, ANSIBLE_COLLECTIONS_PATH pointing at this checkout)
@@ -65,7 +68,14 @@ def main() -> int:
     base = {"region_transfer_source_region": "RegionOne", "region_transfer_target_region": "RegionTwo",
             "region_transfer_poll_interval": 1, "region_transfer_progress_interval": 2,
             "region_transfer_segment_size": "4MiB", "region_transfer_staging_dir": str(workdir)}
-    paths = [
+    converting = [
+        ("vendor -> a converting Glance: export task, staged on disk, vhd converted to qcow2, web-download "
+         "(Glance's image_conversion stores raw)",
+         {"region_transfer_source_cloud": "localcloud-producer-apikey", "region_transfer_target_cloud": "localcloud-producer",
+          "region_transfer_export_method": "task", "region_transfer_import_method": "web-download",
+          "region_transfer_staging": "disk", "region_transfer_target_converts": True}),
+    ]
+    paths = converting if sys.argv[2:] == ["converting"] else [
         ("vendor: API key, export task, copy, import task",
          {"region_transfer_source_cloud": "localcloud-producer-apikey", "region_transfer_export_method": "task",
           "region_transfer_import_method": "task"}),
@@ -86,7 +96,8 @@ def main() -> int:
         ok = target.get("status") == "active" and all(v is True or v.startswith("skipped") for v in checks.values())
         rows.append((label, source, target, first, changed_first, again, changed_again, checks, ok))
 
-    print("\nRegionOne -> RegionTwo on the local cloud\n")
+    print("\nRegionOne -> RegionTwo on " + ("a local cloud whose RegionTwo converts\n" if paths is converting
+                                           else "the local cloud\n"))
     for label, source, target, first, changed_first, again, changed_again, checks, ok in rows:
         print(f"{label}\n  source image {source['id']}: {source['disk_format']}, {source['size']} bytes, "
               f"virtual size {source.get('virtual_size')}, checksum {source['checksum']}\n"

@@ -9,18 +9,34 @@ T0=$SECONDS
 say() { printf '\n=== [%4ss] %s\n' "$((SECONDS - T0))" "$*" >&2; }
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 
-# ansible-core 2.21 needs Python >= 3.12: PATH first, then pyenv's versions folder.
+# The controller: the newest ansible-core the machine's Python can run, each pinned by its own
+# lock file: Python 3.12 or 3.13 -> ansible-core 2.21 (requirements-dev.lock); Python 3.11, as
+# Debian 12 ships it -> ansible-core 2.19, the newest release for 3.11 (requirements-dev-2.19.lock).
+# PATH first, then pyenv's versions folder; the real interpreter, not a pyenv shim (shims
+# confuse ansible-test).
 find_controller_python() {
-  local candidate
-  for candidate in python3.12 python3.13 \
-      "$HOME"/.pyenv/versions/3.12*/bin/python3 "$HOME"/.pyenv/versions/3.13*/bin/python3; do
-    if command -v "$candidate" >/dev/null 2>&1 &&
-       "$candidate" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
-      # the real interpreter, not a pyenv shim (shims confuse ansible-test)
-      "$candidate" -c 'import sys; print(sys.executable)'; return 0
-    fi
+  local candidate minor
+  for minor in 12 11; do
+    for candidate in python3.12 python3.13 python3.11 python3 \
+        "$HOME"/.pyenv/versions/3.12*/bin/python3 "$HOME"/.pyenv/versions/3.13*/bin/python3 \
+        "$HOME"/.pyenv/versions/3.11*/bin/python3; do
+      if command -v "$candidate" >/dev/null 2>&1 &&
+         "$candidate" -c "import sys, venv, ensurepip; sys.exit(not (3, $minor) <= sys.version_info[:2] < (3, 14))" \
+           2>/dev/null; then
+        "$candidate" -c 'import sys; print(sys.executable)'; return 0
+      fi
+    done
   done
-  die "no Python >= 3.12 with venv found (PATH or ~/.pyenv/versions); install python3.12 (and python3.12-venv)"
+  die "no Python 3.11, 3.12 or 3.13 with venv found (PATH or ~/.pyenv/versions): install python3 and python3-venv (Debian 12, Ubuntu 24.04) or python3.12"
+}
+
+# controller_lock PYTHON -> the lock file of the newest ansible-core that Python runs
+controller_lock() {
+  if "$1" -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then
+    echo "$REPO/hacking/requirements-dev.lock"
+  else
+    echo "$REPO/hacking/requirements-dev-2.19.lock"
+  fi
 }
 
 # pinned_venv NAME PYTHON LOCKFILE -> prints the venv path; built once per lock file and Python.
@@ -47,6 +63,8 @@ ensure_debian_packages() {
   command -v qemu-img >/dev/null || missing+=(qemu-utils)
   command -v rclone >/dev/null || missing+=(rclone)
   command -v curl >/dev/null || missing+=(curl)
+  # Debian's python3 comes without venv and ensurepip unless python3-venv is installed
+  python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
   [ ${#missing[@]} = 0 ] && return 0
   local sudo=
   [ "$(id -u)" = 0 ] || sudo=sudo
@@ -67,6 +85,38 @@ localcloud() { "$SYSTEM_PYTHON" "$REPO/tests/localcloud/localcloud.py" "$@"; }
 dev_env() {
   ensure_debian_packages
   PY=$(find_controller_python)
-  DEV=$(pinned_venv dev "$PY" "$REPO/hacking/requirements-dev.lock")
+  DEV=$(pinned_venv dev "$PY" "$(controller_lock "$PY")")
   export PATH=$DEV/bin:$PATH
+  say "controller: Python $("$PY" -c 'import platform; print(platform.python_version())') ($PY)," \
+      "ansible-core $("$DEV/bin/python" -c 'import ansible; print(ansible.__version__)')" \
+      "(hacking/$(basename "$(controller_lock "$PY")"))"
+}
+
+# sync_tree: the collection as ansible-test needs it, .../ansible_collections/cloudimages/transfer
+# (a real folder, not a link), in TREE. The local cloud, the scripts and the benchmarks are
+# tooling around the collection, not collection content, and stay out. tests/output is kept
+# between runs (ansible-test's venvs).
+sync_tree() {
+  TREE=$CACHE/ansible-test/ansible_collections/cloudimages/transfer
+  mkdir -p "$TREE"
+  find "$TREE" -mindepth 1 -maxdepth 1 ! -name tests -exec rm -rf {} +
+  find "$TREE/tests" -mindepth 1 -maxdepth 1 ! -name output -exec rm -rf {} + 2>/dev/null || true
+  (cd "$REPO" && git ls-files -z --cached --others --exclude-standard |
+    grep -zv -e '^tests/localcloud/' -e '^tests/system/' -e '^hacking/' -e '^benchmarks/' -e '^\.ci/' -e '^Makefile$' |
+    tar --null -T - -cf - | tar -xf - -C "$TREE")
+}
+
+# offline_get_pip PYTHON: ansible-test (of the ansible-core in PYTHON's venv) fetches a pip
+# bootstrap script from a host this machine cannot reach; give it a stand-in that bootstraps
+# pip from the interpreter's own ensurepip, then installs.
+offline_get_pip() {
+  local pin get internal
+  internal="$("$1" -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')/_internal"
+  for pin in $(grep -rhoP "\bpip='\K[0-9.]+" "$internal" | sort -u); do  # older releases pin one per Python range
+    get=$HOME/.ansible/test/cache/get_pip_${pin//./_}.py
+    if [ ! -f "$get" ]; then
+      mkdir -p "$(dirname "$get")"
+      cp "$REPO/hacking/get_pip_offline.py" "$get"
+    fi
+  done
 }

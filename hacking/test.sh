@@ -24,31 +24,11 @@ run() {  # run NAME COMMAND...: a check that may fail without stopping the other
   record "$name" "$rc"
 }
 
-ensure_debian_packages
-PY=$(find_controller_python)
-DEV=$(pinned_venv dev "$PY" "$REPO/hacking/requirements-dev.lock")
-export PATH=$DEV/bin:$PATH
+dev_env
 
 # ---------------------------------------------------------------- the collection tree
-# ansible-test needs .../ansible_collections/cloudimages/transfer (a real folder, not a link).
-# The local cloud, the scripts and the benchmarks are tooling around the collection, not
-# collection content, and stay out. tests/output is kept between runs (ansible-test's venvs).
-TREE=$CACHE/ansible-test/ansible_collections/cloudimages/transfer
-mkdir -p "$TREE"
-find "$TREE" -mindepth 1 -maxdepth 1 ! -name tests -exec rm -rf {} +
-find "$TREE/tests" -mindepth 1 -maxdepth 1 ! -name output -exec rm -rf {} + 2>/dev/null || true
-git ls-files -z --cached --others --exclude-standard |
-  grep -zv -e '^tests/localcloud/' -e '^tests/system/' -e '^hacking/' -e '^benchmarks/' -e '^\.ci/' -e '^Makefile$' |
-  tar --null -T - -cf - | tar -xf - -C "$TREE"
-
-# ansible-test fetches a pip bootstrap script from a host this machine cannot reach: give it
-# a stand-in that bootstraps pip from the interpreter's own ensurepip, then installs.
-PIP_PIN=$(grep -oP "pip='\K[0-9.]+" "$("$DEV/bin/python" -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')/_internal/python_requirements.py")
-GET_PIP=$HOME/.ansible/test/cache/get_pip_${PIP_PIN//./_}.py
-if [ ! -f "$GET_PIP" ]; then
-  mkdir -p "$(dirname "$GET_PIP")"
-  cp "$REPO/hacking/get_pip_offline.py" "$GET_PIP"
-fi
+sync_tree
+offline_get_pip "$DEV/bin/python"
 PYVER=$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 # ansible-test runs with the venv's python; pyenv shims on PATH would confuse it
 at() { (cd "$TREE" && env -u PYENV_VERSION ansible-test "$@" --venv --python "$PYVER" --color no); }
@@ -60,6 +40,22 @@ fi
 if [ -n "$(find tests/unit -name 'test_*.py' 2>/dev/null)" ]; then
   run "ansible-test units" at units
 fi
+# the rest of the range meta/runtime.yml claims (make test-matrix prints the same table)
+if [ "${SKIP_SANITY:-0}" != 1 ]; then
+  run "ansible-test sanity and units on ansible-core 2.16 to 2.20" bash hacking/matrix.sh 2.16 2.17 2.18 2.19 2.20
+  # the modules run on the host that runs them with Python 3.9 and later (tests/config.yml)
+  PY39=$( { ls "$HOME"/.pyenv/versions/3.9.*/bin/python3.9 2>/dev/null; command -v python3.9; } | head -1 || true)
+  if [ -n "$PY39" ] && PY39=$("$PY39" -c 'import sys; print(sys.executable)' 2>/dev/null); then
+    # the real interpreter first on PATH (a pyenv shim would not run it)
+    run "ansible-test sanity compile and import of the modules on Python 3.9" \
+      bash -c "cd '$TREE' && env -u PYENV_VERSION PATH='$(dirname "$PY39")':\"\$PATH\" ansible-test sanity --test compile --test import --venv --python 3.9 --color no"
+  else
+    echo "no Python 3.9 here: the modules' floor is not sanity-tested on this machine" >&2
+  fi
+fi
+# the oldest release of the range also runs the integration targets and the role's system test
+OLDEST=$(pinned_venv core-2.16 "$PY" "$REPO/hacking/matrix/ansible-core-2.16.txt")
+offline_get_pip "$OLDEST/bin/python"
 # in the collection tree, so that the collection's own modules and role resolve by FQCN
 run "ansible-lint (production profile)" \
   bash -c "cd '$TREE' && ANSIBLE_COLLECTIONS_PATH='$CACHE/ansible-test' ansible-lint --profile production --offline"
@@ -83,9 +79,23 @@ build_and_install() {
     grep -q "$lib" <<<"$wanted" || { echo "ansible-builder introspect does not list $lib" >&2; return 1; }
   done
   echo "built $(basename "$tarball"): $(tar tzf "$tarball" | wc -l) entries, $(du -k "$tarball" | cut -f1) KiB" >&2
+  # the execution environment definition: its build context holds the collection, its Python
+  # requirements and qemu-img
+  mkdir -p "$out/ee/meta"
+  cp execution-environment.yml execution-environment-requirements.yml "$tarball" "$out/ee/"
+  cp meta/ee-requirements.txt meta/ee-bindep.txt "$out/ee/meta/"
+  (cd "$out/ee" && ansible-builder create -f execution-environment.yml -c context >&2)
+  for lib in requests keystoneauth1 openstacksdk python-swiftclient; do
+    grep -q "^$lib" "$out/ee/context/_build/requirements.txt" ||
+      { echo "the EE build context does not list $lib" >&2; return 1; }
+  done
+  grep -q '^qemu-img \[platform:rpm\]' "$out/ee/context/_build/bindep.txt" &&
+    [ -f "$out/ee/context/_build/collections/$(basename "$tarball")" ] &&
+    grep -q 'quay.io/centos/centos:stream9' "$out/ee/context/"*file ||
+    { echo "the EE build context lacks qemu-img, the collection or the base image" >&2; return 1; }
   rm -rf "$out"
 }
-run "ansible-galaxy collection build + install + ansible-builder introspect" build_and_install
+run "ansible-galaxy collection build + install + ansible-builder introspect + EE build context" build_and_install
 
 summary() {
   say "summary"
@@ -111,4 +121,9 @@ run "system tests (pytest: module interop, kill and resume, corruption, secrets;
 python3 -c 'import json, sys; print(json.dumps({"localcloud": json.load(open(sys.argv[1]))}))' \
   "$REPO/.localcloud/cloud.json" > "$TREE/tests/integration/integration_config.yml"
 run "ansible-test integration" at integration
+run "ansible-test integration on ansible-core 2.16 (the oldest of the range)" \
+  bash -c "cd '$TREE' && env -u PYENV_VERSION PATH='$OLDEST/bin':\"\$PATH\" ansible-test integration --venv --python '$PYVER' --color no"
+run "the role on ansible-core 2.16: transfer, rerun, check mode (pytest)" \
+  "$OLDEST/bin/python" -m pytest -p no:cacheprovider -q tests/system/test_region_transfer.py \
+  -k "transfer_then_rerun_changes_nothing or check_mode_changes_nothing"
 summary

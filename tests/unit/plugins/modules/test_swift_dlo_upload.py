@@ -3,10 +3,26 @@ from __future__ import annotations
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.cloudimages.transfer.plugins.module_utils import _sizes
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.modules import swift_dlo_upload
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core before 2.19: the arguments a module reads at start, set directly
+    import contextlib
+
+    from ansible.module_utils import basic
+    from ansible.module_utils.common.text.converters import to_bytes
+
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        saved = basic._ANSIBLE_ARGS
+        basic._ANSIBLE_ARGS = to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = saved
 
 
 def run_main(args, capsys):
