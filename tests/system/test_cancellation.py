@@ -33,16 +33,22 @@ SEGMENTS = 10
 TRIALS = int(os.environ.get("CANCEL_TRIALS", "1"))
 
 
-def copies_running() -> list:
+def copies_running(clouds: Path) -> list:
+    """The copy modules (and their async wrappers) of this test's runs: those whose environment
+    names this test's clouds.yaml, so that another transfer on the machine does not count."""
+    mark = f"OS_CLIENT_CONFIG_FILE={clouds}".encode()
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                if "AnsiballZ_swift_dlo_copy" not in cmdline:
+                    continue
+                if mark not in (entry / "environ").read_bytes().split(b"\0"):
+                    continue
             except OSError:
                 continue
-            if "AnsiballZ_swift_dlo_copy" in cmdline:  # the module and its async wrapper, nothing else named so
-                found.append(f"{entry.name}: {cmdline[:200]}")
+            found.append(f"{entry.name}: {cmdline[:200]}")
     return found
 
 
@@ -79,18 +85,18 @@ def test_a_killed_playbook_stops_its_copy_and_the_rerun_finishes(collections_pat
             time.sleep(0.2)
         assert proc.poll() is None, "the playbook ended before its copy started"
         time.sleep(moment)  # the copy is under way
-        assert copies_running()
+        assert copies_running(clouds)
         if how == signal.SIGKILL:
             kill_tree(proc.pid)
         else:
             os.kill(proc.pid, signal.SIGTERM)
         killed = time.monotonic()
         proc.wait(timeout=60)
-        while copies_running() and time.monotonic() - killed < 30:
+        while copies_running(clouds) and time.monotonic() - killed < 30:
             time.sleep(0.5)
         stopped_after = time.monotonic() - killed
         time.sleep(max(0.0, 30 - stopped_after))
-        assert copies_running() == [], "the copy outlived its playbook"
+        assert copies_running(clouds) == [], "the copy outlived its playbook"
         written = progress.stat().st_mtime
         time.sleep(3)
         assert progress.stat().st_mtime == written  # nothing writes any more
@@ -132,24 +138,25 @@ def test_sigint_stops_a_module_within_seconds_and_writes_no_manifest(collections
         slow = json.loads(json.dumps(config["clouds"]["localcloud-producer"]))
         slow["object_store_endpoint_override"] = f"{proxy.url}/v1/AUTH_%(project_id)s"
         config["clouds"]["slow-one"] = slow
-        (tmp_path / "clouds.yaml").write_text(yaml.safe_dump(config))
-        run.env["OS_CLIENT_CONFIG_FILE"] = str(tmp_path / "clouds.yaml")
+        clouds = tmp_path / "clouds.yaml"
+        clouds.write_text(yaml.safe_dump(config))
+        run.env["OS_CLIENT_CONFIG_FILE"] = str(clouds)
         proxy.add(Rule("stall", path=r"disk\.img-\d{5}$", method="GET", times=99, seconds=4))
         path, _ = run.playbook("swift_dlo_copy", {"cloud": "slow-one", "container": unique, "object": "disk.img",
                                                   "concurrency": 2, "target": {"region_name": "RegionTwo"}})
         proc = subprocess.Popen([ANSIBLE_PLAYBOOK, str(path)], env=run.env, cwd=tmp_path, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not copies_running():
+        while time.monotonic() < deadline and not copies_running(clouds):
             time.sleep(0.2)
         time.sleep(3)  # two segments in flight, ten queued
-        [module] = [int(line.split(":")[0]) for line in copies_running()
+        [module] = [int(line.split(":")[0]) for line in copies_running(clouds)
                     if "AnsiballZ_swift_dlo_copy.py" in line and "/bin/sh" not in line]
         os.kill(module, signal.SIGINT)
         stopped = time.monotonic()
-        while copies_running() and time.monotonic() - stopped < 30:
+        while copies_running(clouds) and time.monotonic() - stopped < 30:
             time.sleep(0.2)
-        assert copies_running() == [] and time.monotonic() - stopped < 12
+        assert copies_running(clouds) == [] and time.monotonic() - stopped < 12
         proc.wait(timeout=30)
         with producer.session() as s:
             assert s.head(f"{producer.url('object-store', 'RegionTwo')}/{unique}/disk.img").status_code == 404
