@@ -10,15 +10,13 @@ target manifest (or destination file) exists.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
 from pathlib import Path
 
 import pytest
-import yaml
 from faultproxy import FaultProxy, Rule
-from systemtest import Runner
+from systemtest import Runner, clouds_with
 
 MiB = 1024 * 1024
 SEGMENTS = 6
@@ -35,17 +33,13 @@ def proxies(cloud):
 @pytest.fixture
 def faulty(collections_path, cloud, proxies, tmp_path):
     """A Runner whose clouds.yaml sends object-store calls of each region through its proxy."""
-    config = yaml.safe_load(Path(cloud["clouds_yaml"]).read_text())
-    for region, name in (("RegionOne", "faulty-one"), ("RegionTwo", "faulty-two")):
-        entry = json.loads(json.dumps(config["clouds"]["localcloud-producer"]))
-        entry.update(region_name=region, object_store_endpoint_override=f"{proxies[region].url}/v1/AUTH_%(project_id)s")
-        config["clouds"][name] = entry
-    path = tmp_path / "clouds.yaml"
-    path.write_text(yaml.safe_dump(config))
-    path.chmod(0o600)
+    faulty_cloud = clouds_with(cloud, tmp_path / "clouds.yaml", {
+        name: ("localcloud-producer", {"region_name": region,
+                                       "object_store_endpoint_override": f"{proxies[region].url}/v1/AUTH_%(project_id)s"})
+        for region, name in (("RegionOne", "faulty-one"), ("RegionTwo", "faulty-two"))})
     for proxy in proxies.values():
         proxy.clear()
-    yield Runner(collections_path, {**cloud, "clouds_yaml": str(path)}, tmp_path)
+    yield Runner(collections_path, faulty_cloud, tmp_path)
     for proxy in proxies.values():
         proxy.clear()
 

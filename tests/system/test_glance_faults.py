@@ -17,9 +17,8 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 from faultproxy import FaultProxy, Rule
-from systemtest import ANSIBLE_PLAYBOOK, MiB, Runner, random_file
+from systemtest import ANSIBLE_PLAYBOOK, MiB, Runner, clouds_with, random_file
 
 
 @pytest.fixture(scope="module")
@@ -36,19 +35,14 @@ def proxies(cloud):
 def faulty(collections_path, cloud, proxies, tmp_path):
     """A Runner with clouds faulty-v3 (Keystone and Glance through proxies) and faulty-vendor
     (the API-key identity, the vendor's images endpoint through a proxy), both RegionTwo."""
-    config = yaml.safe_load(Path(cloud["clouds_yaml"]).read_text())
-    v3 = json.loads(json.dumps(config["clouds"]["localcloud-producer"]))
-    v3["auth"]["auth_url"] = f"{proxies['keystone'].url}/v3"
-    v3.update(region_name="RegionTwo", image_endpoint_override=proxies["glance"].url)
-    vendor = json.loads(json.dumps(config["clouds"]["localcloud-producer-apikey"]))
-    vendor.update(region_name="RegionTwo", image_endpoint_override=f"{proxies['vendor'].url}/v2")
-    config["clouds"].update({"faulty-v3": v3, "faulty-vendor": vendor})
-    path = tmp_path / "clouds.yaml"
-    path.write_text(yaml.safe_dump(config))
-    path.chmod(0o600)
+    faulty_cloud = clouds_with(cloud, tmp_path / "clouds.yaml", {
+        "faulty-v3": ("localcloud-producer", {"auth": {"auth_url": f"{proxies['keystone'].url}/v3"},
+                                              "region_name": "RegionTwo", "image_endpoint_override": proxies["glance"].url}),
+        "faulty-vendor": ("localcloud-producer-apikey", {"region_name": "RegionTwo",
+                                                         "image_endpoint_override": f"{proxies['vendor'].url}/v2"})})
     for proxy in proxies.values():
         proxy.clear()
-    yield Runner(collections_path, {**cloud, "clouds_yaml": str(path)}, tmp_path)
+    yield Runner(collections_path, faulty_cloud, tmp_path)
     for proxy in proxies.values():
         proxy.clear()
 

@@ -7,16 +7,13 @@ The copy must complete, byte-identical, with more than one token seen on the wir
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
-from pathlib import Path
 
 import pytest
 import requests
-import yaml
 from faultproxy import FaultProxy, Rule
-from systemtest import Runner, own_cloud
+from systemtest import Runner, clouds_with, own_cloud
 
 
 @pytest.fixture(scope="module")
@@ -43,16 +40,11 @@ def test_a_copy_outlives_its_token(collections_path, short_token_cloud, tmp_path
 
     proxy = FaultProxy(cloud["regions"]["RegionOne"]["swift"]).start()
     proxy.add(Rule("stall", path=r"big.img-\d+$", method="GET", times=99, seconds=6.5))
-    config = yaml.safe_load(Path(cloud["clouds_yaml"]).read_text())
-    entry = json.loads(json.dumps(config["clouds"]["localcloud-producer"]))
-    entry["object_store_endpoint_override"] = f"{proxy.url}/v1/AUTH_%(project_id)s"
-    config["clouds"]["slow-one"] = entry
-    path = tmp_path / "clouds.yaml"
-    path.write_text(yaml.safe_dump(config))
-    path.chmod(0o600)
+    slowed = clouds_with(cloud, tmp_path / "clouds.yaml", {"slow-one": (
+        "localcloud-producer", {"object_store_endpoint_override": f"{proxy.url}/v1/AUTH_%(project_id)s"})})
     try:
         started = time.monotonic()
-        result = Runner(collections_path, {**cloud, "clouds_yaml": str(path)}, tmp_path)(
+        result = Runner(collections_path, slowed, tmp_path)(
             "swift_dlo_copy", {"cloud": "slow-one", "container": "slow", "object": "big.img", "concurrency": 1,
                                "target": {"cloud": "localcloud-producer", "region_name": "RegionTwo"}})
         elapsed = time.monotonic() - started
