@@ -63,6 +63,7 @@ ensure_debian_packages() {
   command -v qemu-img >/dev/null || missing+=(qemu-utils)
   command -v rclone >/dev/null || missing+=(rclone)
   command -v curl >/dev/null || missing+=(curl)
+  [ -x /usr/sbin/sshd ] || missing+=(openssh-server)  # worker hosts over SSH on loopback (tests/system/test_workers.py)
   # Debian's python3 comes without venv and ensurepip unless python3-venv is installed
   python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
   [ ${#missing[@]} = 0 ] && return 0

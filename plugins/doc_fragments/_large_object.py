@@ -40,3 +40,17 @@ options:
         no longer served.
     type: int
 """
+
+    # A bandwidth cap (swift_dlo_upload, swift_dlo_download, swift_dlo_copy, image_export's stream).
+    MAX_RATE = r"""
+options:
+  max_rate:
+    description:
+      - At most this many bytes per second, shared by all of the module's parallel segments, so that
+        a WAN link is not saturated. A number of bytes or a size such as V(50MiB) or V(1G)
+        (binary multiples), optionally followed by V(/s). V(0) (the default) sets no cap.
+      - Counted where the data enters - the bytes read from the source region, or from the local
+        file for an upload; bursts are at most a quarter of a second's worth (1 MiB at least).
+    type: str
+    default: "0"
+"""

@@ -35,6 +35,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils import _cance
 from ansible_collections.cloudimages.transfer.plugins.module_utils._disk_compare import QEMU_FORMATS, qemu_img
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import SegmentStep
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
+from ansible_collections.cloudimages.transfer.plugins.module_utils._local_files import write_atomically
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import Progress
 
 WRITABLE = ("raw", "qcow2", "vhd", "vmdk")
@@ -219,11 +220,7 @@ def convert(params: dict, found: dict, tool: str, run_command, progress=None) ->
 
 
 def write_record(dest: str, record: dict) -> None:
-    path = record_path(dest)
-    fd, tmp = tempfile.mkstemp(prefix=".convert-record-", dir=os.path.dirname(os.path.abspath(dest)))
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(record, f, sort_keys=True)
-    os.replace(tmp, path)
+    write_atomically(record_path(dest), json.dumps(record, sort_keys=True))
 
 
 def run(params: dict, run_command, check_mode: bool) -> dict:

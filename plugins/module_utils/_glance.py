@@ -161,14 +161,26 @@ class Glance:
         image = self.get_image(image_id) or {}
         return bool(image.get("os_glance_import_task")) or image.get("status") in ("importing", "active")
 
-    def import_failure(self, image_id: str) -> str:
-        """What Glance's last import task of the image says (GET /v2/images/{id}/tasks, API 2.12
-        and later), or '' where the endpoint does not offer it."""
+    def image_tasks(self, image_id: str) -> list:
+        """The image's import tasks (GET /v2/images/{id}/tasks, API 2.12 and later), or [] where
+        the endpoint does not offer them."""
         resp = self._call("GET", f"/v2/images/{quote(image_id, safe='')}/tasks", f"read the tasks of "
                           f"{self.where(image_id)}", ok=(200, 403, 404))
-        tasks = resp.json().get("tasks", []) if resp.status_code == 200 else []
-        tasks = sorted((t for t in tasks if t.get("status") == "failure"), key=lambda t: t.get("created_at") or "")
+        return resp.json().get("tasks", []) if resp.status_code == 200 else []
+
+    def import_failure(self, image_id: str) -> str:
+        """What Glance's last failed import task of the image says, or ''."""
+        tasks = sorted((t for t in self.image_tasks(image_id) if t.get("status") == "failure"),
+                       key=lambda t: t.get("created_at") or "")
         return f"task {tasks[-1].get('id')}: {tasks[-1].get('message')}" if tasks else ""
+
+    def import_message(self, image_id: str, task_id: str) -> str:
+        """What the running import task says of its progress (Glance writes "Copied N MiB" as it
+        writes the data to a store), or ''."""
+        for task in self.image_tasks(image_id):
+            if task.get("id") == task_id:
+                return task.get("message") or ""
+        return ""
 
     def add_member(self, image_id: str, member: str) -> dict:
         """Share the image; a membership that exists (a 409, or an attempt whose outcome is unknown) is kept."""

@@ -38,7 +38,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_write im
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._http import COPY_CHUNK
 from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import Poller, TasksApi
-from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import SegmentMismatch, StreamBody
+from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import RATE, Progress, SegmentMismatch, StreamBody
 
 META_IMAGE = "X-Object-Meta-Cloudimages-Source-Image"
 META_CHECKSUM = "X-Object-Meta-Cloudimages-Source-Checksum"
@@ -107,7 +107,7 @@ def run(params: dict, glance, swift, check_mode: bool) -> dict:
     if creates:
         swift.put_container(container)
     if method == "task":
-        poller = Poller(params["poll_interval"], params["wait_timeout"])
+        poller = Poller.from_params(params)
         task = TasksApi(glance).run(
             "export", {"image_uuid": image["id"], "receiving_swift_container": container}, poller,
             params["task_retries"],
@@ -162,6 +162,8 @@ def stream_export(params: dict, glance, swift, image: dict, container: str, name
     whole_md5 = hashlib.md5()
     algo = image.get("os_hash_algo")
     whole_hash = hashlib.new(algo) if algo in hashlib.algorithms_available else None
+    progress = Progress(params.get("progress_file"), "stream export", glance.where(image["id"]),
+                        swift.where(container, name), steps)
     resp = glance.open_image_data(image["id"])
     try:
         source = resp.raw.stream(COPY_CHUNK, decode_content=False)
@@ -174,6 +176,8 @@ def stream_export(params: dict, glance, swift, image: dict, container: str, name
                 left = size
                 while left:
                     piece = carry or next(source, b"")
+                    if piece and not carry:
+                        RATE.take(len(piece))  # paid once, as it arrives
                     carry = b""
                     if not piece:
                         return
@@ -183,6 +187,7 @@ def stream_export(params: dict, glance, swift, image: dict, container: str, name
                     if whole_hash is not None:
                         whole_hash.update(piece)
                     left -= len(piece)
+                    progress.add(len(piece))
                     yield piece
 
             put = swift.put_object(container, step.name, StreamBody(chunks(), step.size), length=step.size,
@@ -192,6 +197,7 @@ def stream_export(params: dict, glance, swift, image: dict, container: str, name
             if step.md5 != seg_md5.hexdigest():
                 raise SegmentMismatch(f"segment {step.name} was stored with ETag {step.md5}; "
                                       f"the bytes sent hash to {seg_md5.hexdigest()}")
+            progress.segment(step.name, "done")
     finally:
         resp.close()
     if image.get("checksum") and whole_md5.hexdigest() != image["checksum"]:
@@ -205,3 +211,4 @@ def stream_export(params: dict, glance, swift, image: dict, container: str, name
                      what=f"write the manifest {swift.where(container, name)}")
     # the manifest must read back as exactly these segments (not a stale one left beside them)
     verify_written(swift, WritePlan(container, name, container, prefix, steps))
+    progress.finish("done")

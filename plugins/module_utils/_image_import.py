@@ -26,6 +26,8 @@ content's identity) written, which is what a later run takes as a finished trans
 
 from __future__ import annotations
 
+import time
+
 from ansible_collections.cloudimages.transfer.plugins.module_utils import _disk_compare
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import SegmentStep
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
@@ -61,7 +63,7 @@ def run(params: dict, glance, swift, source_glance, check_mode: bool, content_so
     if not keys:
         raise TransferError("Give source_image_id (with source_region) or properties: they are the key a rerun "
                             "finds the imported image by")
-    poller = Poller(params["poll_interval"], params["wait_timeout"])
+    poller = Poller.from_params(params)
     content = content_reference(params, content_source)
     existing = [i for i in glance.list_images(keys) if i.get("status") not in ("killed", "deleted")]
     if len(existing) > 1:
@@ -107,9 +109,11 @@ def run(params: dict, glance, swift, source_glance, check_mode: bool, content_so
             else:
                 raise TransferError(f"Unknown method {method}")
             image = wait_active(glance, image["id"], poller, started=method == "glance-download")
+    verifying = time.monotonic()
     checks = verify(params, image, method, content, glance)
     complete(glance, params, image, check_mode)
     result.update(image=image, image_id=image["id"], verification=checks,
+                  verification_seconds=round(time.monotonic() - verifying, 1),
                   msg=f"imported {glance.where(image['id'])} with method {method} ({image.get('size')} bytes); "
                       f"verified: {', '.join(k for k, v in checks.items() if v is True)}")
     return result
@@ -238,9 +242,25 @@ def wait_active(glance, image_id: str, poller, started: bool = False) -> dict:
                                  "it vpc): convert the data first (disk_image_convert; the region_transfer role's "
                                  "region_transfer_target_converts)" if image.get("disk_format") == "vhd" else ""),
                               image=image)
-        return image["status"] == "active" and not locked, image, image["status"] + (" (import finishing)" if locked else "")
+        return image["status"] == "active" and not locked, image, import_state(glance, image)
 
     return poller.wait(check, f"{glance.where(image_id)} to become active")
+
+
+def import_state(glance, image: dict) -> str:
+    """The image's status with what Glance exposes of a running import: the stores still to
+    write and the import task's own message ("Copied 512 MiB")."""
+    task_id = image.get("os_glance_import_task")
+    if not task_id:
+        return image["status"]
+    details = [f"import task {task_id}"]
+    stores = image.get("os_glance_importing_to_stores")
+    if stores:
+        details.append(f"stores left: {stores}")
+    said = glance.import_message(image["id"], task_id)
+    if said:
+        details.append(said)
+    return f"{image['status']} ({'; '.join(details)})"
 
 
 def content_reference(params: dict, content_source) -> tuple | None:

@@ -17,6 +17,7 @@ import errno
 import json
 import os
 import stat
+import tempfile
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 
@@ -63,3 +64,19 @@ def write_json(path: str, doc: dict) -> None:
     fd = open_own(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(doc, f)
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Replace path with text in one rename (a reader sees the old document or the new one,
+    never half of one): written to a new file of this user (0600) in the same folder first."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}-", dir=os.path.dirname(os.path.abspath(path)))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

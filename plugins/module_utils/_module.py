@@ -21,7 +21,9 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._auth import 
 from ansible_collections.cloudimages.transfer.plugins.module_utils import _cancel
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError, scrub
 from ansible_collections.cloudimages.transfer.plugins.module_utils._glance import Glance
+from ansible_collections.cloudimages.transfer.plugins.module_utils._sizes import parse_rate
 from ansible_collections.cloudimages.transfer.plugins.module_utils._swift import Swift
+from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import RATE
 
 RESERVED = {"changed", "failed", "msg", "skipped", "invocation"}
 
@@ -36,13 +38,28 @@ def connect(params: dict, need_swift: bool = True) -> tuple:
     return Glance(connection), Swift(connection) if need_swift else None
 
 
+def background_argument_spec() -> dict:
+    """Options of the modules that can run long, in the background (doc_fragments/_background.py)."""
+    return dict(
+        progress_file=dict(type="path"),
+        heartbeat_file=dict(type="path"),
+        heartbeat_timeout=dict(type="int", default=60),
+    )
+
+
+def max_rate_argument_spec() -> dict:
+    """The bandwidth cap of the modules that move data (doc_fragments/_large_object.py MAX_RATE)."""
+    return dict(max_rate=dict(type="str", default="0"))
+
+
 def waiting_argument_spec() -> dict:
-    """Options of the modules that wait on asynchronous work (doc_fragments/_waiting.py)."""
+    """Options of the modules that wait on asynchronous work (doc_fragments/_waiting.py and _background.py)."""
     return dict(
         poll_interval=dict(type="float", default=30),
         wait_timeout=dict(type="int", default=21600),
         task_retries=dict(type="int", default=2),
         max_size=dict(type="int"),
+        **background_argument_spec(),
     )
 
 
@@ -86,6 +103,8 @@ def run_module(module, job, cloud: bool = True) -> None:
     _cancel.watch(module.params.get("heartbeat_file"), module.params.get("heartbeat_timeout"))
     try:
         check_concurrency(module.params)
+        if "max_rate" in module.params:
+            RATE.set(parse_rate(module.params["max_rate"]))
         result = job()
     except TransferError as exc:
         details = {k: v for k, v in exc.details.items() if k not in RESERVED}

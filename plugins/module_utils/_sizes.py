@@ -22,3 +22,15 @@ def parse_size(value, option: str = "segment_size") -> int:
         raise TransferError(f"{option} must be a whole number of bytes or a size such as 128MiB or 1GiB, "
                             f"got {value!r}")
     return int(match.group(1)) * UNITS[match.group(2).lower()]
+
+
+def parse_rate(value, option: str = "max_rate") -> int:
+    """Bytes per second from a size with an optional '/s' ('50MiB/s', '1G', 1048576); 0 = no cap."""
+    text = str(value).strip()
+    if text.lower().endswith("/s"):
+        text = text[:-2]
+    try:
+        return parse_size(text, option)
+    except TransferError:
+        raise TransferError(f"{option} must be bytes per second, a whole number or a size such as 50MiB or "
+                            f"50MiB/s (0 for no cap), got {value!r}") from None

@@ -24,6 +24,7 @@ from urllib.parse import urljoin
 from ansible_collections.cloudimages.transfer.plugins.module_utils import _cancel
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._http import HttpError, create_once
+from ansible_collections.cloudimages.transfer.plugins.module_utils._local_files import write_atomically
 
 POLL_FLOOR = 1.0
 CLOCK_SLACK = 300.0  # seconds the server's clock may be behind ours when adopting a task
@@ -47,6 +48,7 @@ class Poller:
     interval: float = 30.0
     deadline: float = 6 * 3600.0
     jitter: float = 0.1
+    progress_file: str | None = None  # rewritten at every poll: what is awaited, its state, for how long
 
     def __post_init__(self):
         if self.interval < POLL_FLOOR:
@@ -54,14 +56,21 @@ class Poller:
         if self.deadline <= 0:
             raise TransferError(f"wait_timeout must be positive, got {self.deadline:g}")
 
+    @classmethod
+    def from_params(cls, params: dict) -> "Poller":
+        return cls(params["poll_interval"], params["wait_timeout"], progress_file=params.get("progress_file"))
+
     def wait(self, check, what: str):
         """check() -> (done, value, state); poll until done or the deadline, then say what it was doing."""
-        started = time.monotonic()
+        started, since = time.monotonic(), time.time()
+        polls = 0
         while True:
             done, value, state = check()
+            polls += 1
+            elapsed = time.monotonic() - started
+            self.report(what, state, elapsed, polls, since, done)
             if done:
                 return value
-            elapsed = time.monotonic() - started
             if elapsed >= self.deadline:
                 raise TransferError(f"Gave up waiting for {what} after {elapsed:.0f} s (wait_timeout "
                                     f"{self.deadline:g} s); last state: {state}", timed_out=True)
@@ -71,6 +80,15 @@ class Poller:
                 time.sleep(min(left, 1.0))
                 left -= 1.0
                 _cancel.check()
+
+    def report(self, what: str, state: str, elapsed: float, polls: int, since: float, done: bool) -> None:
+        """The progress file of a wait: {"operation", "state", "elapsed_seconds", "poll_interval",
+        "polls", "started_at", "updated_at"} (the format of the copy's, without bytes)."""
+        if self.progress_file:
+            write_atomically(self.progress_file, json.dumps({
+                "operation": f"waiting for {what}", "state": "done" if done else "running", "detail": state,
+                "elapsed_seconds": round(elapsed, 1), "poll_interval": self.interval, "polls": polls,
+                "started_at": since, "updated_at": time.time()}, sort_keys=True))
 
 
 class TasksApi:

@@ -19,7 +19,6 @@ import hashlib
 import http.client
 import json
 import os
-import tempfile
 import threading
 import time
 
@@ -27,7 +26,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils import _cance
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import chunk_layout
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError, scrub
 from ansible_collections.cloudimages.transfer.plugins.module_utils._http import COPY_CHUNK, HttpError, RetryPolicy
-from ansible_collections.cloudimages.transfer.plugins.module_utils._local_files import local_error
+from ansible_collections.cloudimages.transfer.plugins.module_utils._local_files import local_error, write_atomically
 
 try:
     import requests
@@ -52,6 +51,39 @@ def retriable(exc: BaseException, policy: RetryPolicy) -> bool:
     if isinstance(exc, TransferError):
         return bool(exc.details.get("transport"))
     return isinstance(exc, TRANSPORT_ERRORS)
+
+
+class RateLimit:
+    """A cap on the bytes per second that enter the process, shared by all of its threads: each
+    chunk is paid for when read, and a reader whose chunk puts the account in debt sleeps until
+    the debt is paid (in steps of at most a second, so that a cancel is seen). At most a quarter
+    of a second's worth, and at least one chunk, may pass in a burst."""
+
+    def __init__(self, rate: int = 0):
+        self.lock = threading.Lock()
+        self.set(rate)
+
+    def set(self, rate: int) -> None:
+        with self.lock:
+            self.rate = max(int(rate or 0), 0)
+            self.burst = max(self.rate / 4.0, float(COPY_CHUNK))
+            self.tokens, self.last = self.burst, time.monotonic()
+
+    def take(self, nbytes: int) -> None:
+        if not self.rate:
+            return
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate) - nbytes
+            self.last = now
+            wait = -self.tokens / self.rate if self.tokens < 0 else 0.0
+        while wait > 0:
+            _cancel.check()
+            time.sleep(min(wait, 1.0))
+            wait -= 1.0
+
+
+RATE = RateLimit()  # set once per module run from max_rate (swift_dlo_*, image_export)
 
 
 class StreamBody:
@@ -86,6 +118,7 @@ def response_chunks(resp):
     """A streamed response's body in 1 MiB chunks (ending at the first chunk after a cancel)."""
     for chunk in resp.raw.stream(COPY_CHUNK, decode_content=False):
         _cancel.check()
+        RATE.take(len(chunk))
         yield chunk
 
 
@@ -97,6 +130,7 @@ def file_chunks(fd: int, offset: int, size: int):
         chunk = os.pread(fd, min(COPY_CHUNK, end - offset), offset)
         if not chunk:
             raise SegmentMismatch(f"the local file ended at byte {offset}, before {end}")
+        RATE.take(len(chunk))
         offset += len(chunk)
         yield chunk
 
@@ -228,11 +262,7 @@ class Progress:
                 percent=round(100.0 * self.doc["bytes_done"] / self.doc["bytes_total"], 1) if self.doc["bytes_total"] else 100.0,
                 eta_seconds=round(remaining / rate, 1) if rate > 0 else None)
             text = json.dumps(self.doc, sort_keys=True)
-        directory = os.path.dirname(os.path.abspath(self.path))
-        fd, tmp = tempfile.mkstemp(prefix=".progress-", dir=directory)
-        with os.fdopen(fd, "w") as out:
-            out.write(text)
-        os.replace(tmp, self.path)
+        write_atomically(self.path, text)
 
 
 def with_retries(step, attempt_fn, policy: RetryPolicy, what: str, progress: Progress | None):

@@ -41,6 +41,8 @@ attributes:
   idempotent:
     support: full
     description: A rerun with the same input and an untouched output changes nothing.
+extends_documentation_fragment:
+  - cloudimages.transfer._background
 options:
   src:
     description: The disk image to convert.
@@ -80,11 +82,6 @@ options:
         each segment's MD5).
     type: bool
     default: true
-  progress_file:
-    description:
-      - A path where a JSON progress document (bytes of O(src) read by qemu-img, percent, rate, ETA)
-        is kept up to date during the conversion (Linux; sparse inputs advance in jumps).
-    type: path
 seealso:
   - module: cloudimages.transfer.image_import
   - plugin: cloudimages.transfer.travel_format
@@ -153,7 +150,7 @@ plan:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cloudimages.transfer.plugins.module_utils import _disk_convert
-from ansible_collections.cloudimages.transfer.plugins.module_utils._module import run_module
+from ansible_collections.cloudimages.transfer.plugins.module_utils._module import background_argument_spec, run_module
 
 
 def main():
@@ -165,7 +162,7 @@ def main():
         force=dict(type="bool", default=False),
         verify_content=dict(type="bool", default=False),
         checksum=dict(type="bool", default=True),
-        progress_file=dict(type="path"),
+        **background_argument_spec(),
     ), supports_check_mode=True)
     run_module(module, lambda: _disk_convert.run(module.params, module.run_command, module.check_mode), cloud=False)
 

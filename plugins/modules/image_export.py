@@ -24,6 +24,8 @@ description:
 author:
   - cloudimages.transfer maintainers (@cloudimages)
 extends_documentation_fragment:
+  - cloudimages.transfer._large_object.max_rate
+  - cloudimages.transfer._background
   - cloudimages.transfer._auth
   - cloudimages.transfer._waiting
   - cloudimages.transfer._attributes
@@ -145,6 +147,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils import _image
 from ansible_collections.cloudimages.transfer.plugins.module_utils._auth import connection_argument_spec
 from ansible_collections.cloudimages.transfer.plugins.module_utils._module import (
     connect,
+    max_rate_argument_spec,
     run_module,
     waiting_argument_spec,
 )
@@ -153,6 +156,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._module impor
 def main():
     argument_spec = connection_argument_spec()
     argument_spec.update(waiting_argument_spec())
+    argument_spec.update(max_rate_argument_spec())
     argument_spec.update(
         image=dict(type="str"),
         filters=dict(type="dict", default={}),

@@ -25,6 +25,8 @@ description:
 author:
   - cloudimages.transfer maintainers (@cloudimages)
 extends_documentation_fragment:
+  - cloudimages.transfer._large_object.max_rate
+  - cloudimages.transfer._background
   - cloudimages.transfer._auth
   - cloudimages.transfer._attributes
   - cloudimages.transfer._large_object.layout
@@ -121,23 +123,6 @@ options:
     type: str
     choices: [delete, fail]
     default: delete
-  progress_file:
-    description: A path where a JSON progress document is kept up to date during the copy.
-    type: path
-  heartbeat_file:
-    description:
-      - For a copy run in the background (C(async) with C(poll=0)), which outlives a playbook that
-        is killed - a file the playbook touches while it waits (the
-        C(cloudimages.transfer.region_transfer) role does it on every progress poll). When its
-        modification time is older than O(heartbeat_timeout), the copy stops as if cancelled - no
-        new segment, the requests in flight abandoned, no manifest written; a rerun resumes.
-      - SIGTERM and SIGINT stop any module of the collection the same way, and so does the end of
-        the process that started it.
-    type: path
-  heartbeat_timeout:
-    description: Seconds without a touch of O(heartbeat_file) after which the copy stops.
-    type: int
-    default: 60
 seealso:
   - module: cloudimages.transfer.swift_dlo_upload
   - module: cloudimages.transfer.swift_dlo_download
@@ -226,6 +211,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cloudimages.transfer.plugins.module_utils import _dlo_copy
 from ansible_collections.cloudimages.transfer.plugins.module_utils._auth import connection_argument_spec
 from ansible_collections.cloudimages.transfer.plugins.module_utils._module import (
+    background_argument_spec,
+    max_rate_argument_spec,
     inherited_connection,
     run_module,
     swift_for,
@@ -249,9 +236,8 @@ def main():
         concurrency=dict(type="int", default=4),
         create_container=dict(type="bool", default=True),
         stale_segments=dict(type="str", default="delete", choices=["delete", "fail"]),
-        progress_file=dict(type="path"),
-        heartbeat_file=dict(type="path"),
-        heartbeat_timeout=dict(type="int", default=60),
+        **background_argument_spec(),
+        **max_rate_argument_spec(),
         expire_after=dict(type="int"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)

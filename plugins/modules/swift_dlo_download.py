@@ -32,6 +32,8 @@ description:
 author:
   - cloudimages.transfer maintainers (@cloudimages)
 extends_documentation_fragment:
+  - cloudimages.transfer._large_object.max_rate
+  - cloudimages.transfer._background
   - cloudimages.transfer._auth
   - cloudimages.transfer._attributes
   - cloudimages.transfer._large_object.layout
@@ -79,9 +81,6 @@ options:
     description: Replace an existing O(dest) that differs from the object.
     type: bool
     default: false
-  progress_file:
-    description: A path where a JSON progress document is kept up to date during the download.
-    type: path
 notes:
   - The verified MD5 of each segment is kept on the written file as the extended attribute
     C(user.cloudimages.transfer.segment_md5s), with the file's size and modification time.
@@ -169,7 +168,7 @@ plan:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cloudimages.transfer.plugins.module_utils import _dlo_download
 from ansible_collections.cloudimages.transfer.plugins.module_utils._auth import connection_argument_spec
-from ansible_collections.cloudimages.transfer.plugins.module_utils._module import run_module, swift_for
+from ansible_collections.cloudimages.transfer.plugins.module_utils._module import background_argument_spec, max_rate_argument_spec, run_module, swift_for
 
 
 def main():
@@ -182,7 +181,8 @@ def main():
         layout=dict(type="str", default="any", choices=["any", "strict"]),
         concurrency=dict(type="int", default=4),
         force=dict(type="bool", default=False),
-        progress_file=dict(type="path"),
+        **background_argument_spec(),
+        **max_rate_argument_spec(),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     run_module(module, lambda: _dlo_download.run(module.params, swift_for(module.params), module.check_mode))

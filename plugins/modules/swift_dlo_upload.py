@@ -22,6 +22,8 @@ description:
 author:
   - cloudimages.transfer maintainers (@cloudimages)
 extends_documentation_fragment:
+  - cloudimages.transfer._large_object.max_rate
+  - cloudimages.transfer._background
   - cloudimages.transfer._auth
   - cloudimages.transfer._attributes
   - cloudimages.transfer._large_object.expire_after
@@ -118,11 +120,6 @@ options:
     type: str
     choices: [delete, fail]
     default: delete
-  progress_file:
-    description:
-      - A path where a JSON progress document is kept up to date while segments move (bytes done
-        and total, percent, rate, ETA, each segment's state).
-    type: path
 notes:
   - The file is read twice per uploaded segment (once to compute the MD5 that must precede the
     body, once to send it); the second read normally comes from the page cache. Memory stays at
@@ -241,7 +238,7 @@ deleted:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cloudimages.transfer.plugins.module_utils import _dlo_upload
 from ansible_collections.cloudimages.transfer.plugins.module_utils._auth import connection_argument_spec
-from ansible_collections.cloudimages.transfer.plugins.module_utils._module import run_module, swift_for
+from ansible_collections.cloudimages.transfer.plugins.module_utils._module import background_argument_spec, max_rate_argument_spec, run_module, swift_for
 
 
 def main():
@@ -260,7 +257,8 @@ def main():
         headers=dict(type="dict", default={}),
         metadata=dict(type="dict", default={}),
         stale_segments=dict(type="str", default="delete", choices=["delete", "fail"]),
-        progress_file=dict(type="path"),
+        **background_argument_spec(),
+        **max_rate_argument_spec(),
         expire_after=dict(type="int"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,

@@ -24,11 +24,46 @@ sys.path.insert(0, str(REPO / "tests" / "localcloud"))
 from cloudtest import *  # noqa: E402,F401,F403  (fixtures and helpers)
 
 
-__all__ = ["ANSIBLE_PLAYBOOK", "MiB", "Runner", "SWIFT_CLI", "collections_path", "file_md5", "kill_tree", "listing",
+__all__ = ["ANSIBLE_PLAYBOOK", "MiB", "Runner", "SWIFT_CLI", "clouds_with", "collections_path", "file_md5", "kill_tree",
+           "listing", "progress_reached",
            "own_cloud", "random_file", "run", "swift_cli", "swift_object_file"]
 
 MiB = 1024 * 1024
 SWIFT_CLI = str(Path(sys.executable).parent / "swift")
+
+
+def clouds_with(cloud: dict, path: Path, entries: dict) -> dict:
+    """The local cloud's clouds.yaml copied to ``path`` (0600) with more clouds - ``{name: (base
+    cloud, changes)}``, the changes updating a copy of the base's settings (its ``auth`` key by
+    key) - e.g. an endpoint override through a fault proxy. Returns ``cloud`` pointing at it."""
+    import yaml
+
+    config = yaml.safe_load(Path(cloud["clouds_yaml"]).read_text())
+    for name, (base, changes) in entries.items():
+        entry = json.loads(json.dumps(config["clouds"][base]))
+        entry["auth"].update(changes.get("auth", {}))
+        entry.update({k: v for k, v in changes.items() if k != "auth"})
+        config["clouds"][name] = entry
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+    return {**cloud, "clouds_yaml": str(path)}
+
+
+def progress_reached(proc, progress: Path, fraction: float, operation: str = "copy", timeout: float = 180) -> float:
+    """Wait until the progress file of a running playbook shows ``operation`` past ``fraction``
+    (the file is shared by the phases: the export's bytes come first); the fraction seen last."""
+    deadline, done = time.monotonic() + timeout, 0.0
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            doc = json.loads(progress.read_text())
+            if doc.get("operation") == operation:
+                done = doc["bytes_done"] / doc["bytes_total"]
+        except (OSError, ValueError, KeyError, ZeroDivisionError):
+            pass
+        if done > fraction:
+            break
+        time.sleep(0.05)
+    return done
 
 
 def random_file(path: Path, size: int) -> str:

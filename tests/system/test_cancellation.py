@@ -23,10 +23,9 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 from cloudtest import create_image, md5
 from faultproxy import FaultProxy, Rule
-from systemtest import ANSIBLE_PLAYBOOK, kill_tree
+from systemtest import ANSIBLE_PLAYBOOK, clouds_with, kill_tree
 from test_region_transfer import KEY, failures, play
 
 SEGMENTS = 10
@@ -59,21 +58,16 @@ def test_a_killed_playbook_stops_its_copy_and_the_rerun_finishes(collections_pat
     moment = random.Random(f"{how.name}-{trial}").uniform(0.5, 8.0) if TRIALS > 1 else 2.0
     proxy = FaultProxy(cloud["regions"]["RegionOne"]["swift"]).start()
     try:
-        config = yaml.safe_load(Path(cloud["clouds_yaml"]).read_text())
-        slow = json.loads(json.dumps(config["clouds"]["localcloud-producer"]))
-        slow["object_store_endpoint_override"] = f"{proxy.url}/v1/AUTH_%(project_id)s"
-        config["clouds"]["slow-one"] = slow
         clouds = tmp_path / "clouds.yaml"
-        clouds.write_text(yaml.safe_dump(config))
-        clouds.chmod(0o600)
-        slowed = {**cloud, "clouds_yaml": str(clouds)}
+        slowed = clouds_with(cloud, clouds, {"slow-one": (
+            "localcloud-producer", {"object_store_endpoint_override": f"{proxy.url}/v1/AUTH_%(project_id)s"})})
         data = os.urandom(SEGMENTS * 8 * 1024 * 1024 - 4096)
         with producer.session() as s:
             source = create_image(s, producer.url("image", "RegionOne"), data, name=unique)
         extra = {"region_transfer_image": source["id"], "region_transfer_source_cloud": "slow-one",
                  "region_transfer_target_cloud": "localcloud-producer", "region_transfer_concurrency": 1}
         proxy.add(Rule("stall", path=r"\.vhd-\d{5}$", method="GET", times=99, seconds=4))
-        progress = tmp_path / f".cloudimages-{source['id']}.progress.json"
+        progress = tmp_path / f".cloudimages-{source['id']}.copy.progress.json"
         proc = play(collections_path, slowed, tmp_path, extra, background=True)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and proc.poll() is None:
@@ -134,13 +128,9 @@ def test_sigint_stops_a_module_within_seconds_and_writes_no_manifest(collections
     assert not up.get("failed"), up["msg"]
     proxy, proc = FaultProxy(cloud["regions"]["RegionOne"]["swift"]).start(), None
     try:
-        config = yaml.safe_load(Path(cloud["clouds_yaml"]).read_text())
-        slow = json.loads(json.dumps(config["clouds"]["localcloud-producer"]))
-        slow["object_store_endpoint_override"] = f"{proxy.url}/v1/AUTH_%(project_id)s"
-        config["clouds"]["slow-one"] = slow
         clouds = tmp_path / "clouds.yaml"
-        clouds.write_text(yaml.safe_dump(config))
-        run.env["OS_CLIENT_CONFIG_FILE"] = str(clouds)
+        run.env["OS_CLIENT_CONFIG_FILE"] = clouds_with(cloud, clouds, {"slow-one": (
+            "localcloud-producer", {"object_store_endpoint_override": f"{proxy.url}/v1/AUTH_%(project_id)s"})})["clouds_yaml"]
         proxy.add(Rule("stall", path=r"disk\.img-\d{5}$", method="GET", times=99, seconds=4))
         path, _ = run.playbook("swift_dlo_copy", {"cloud": "slow-one", "container": unique, "object": "disk.img",
                                                   "concurrency": 2, "target": {"region_name": "RegionTwo"}})

@@ -8,11 +8,10 @@ import json
 import os
 import re
 import subprocess
-import time
 from pathlib import Path
 
 from cloudtest import create_image, md5
-from systemtest import ANSIBLE_PLAYBOOK, kill_tree
+from systemtest import ANSIBLE_PLAYBOOK, kill_tree, progress_reached
 
 KEY = "com.cloudimages.image-of"
 
@@ -27,8 +26,9 @@ def play(collections_path, cloud, tmp_path, extra: dict, check: bool = False, ba
     (tmp_path / "vars.json").write_text(json.dumps(variables))
     argv = [ANSIBLE_PLAYBOOK, "cloudimages.transfer.transfer_image", "-e", f"@{tmp_path / 'vars.json'}"]
     argv += ["--check"] if check else []
-    if background:
-        return subprocess.Popen(argv, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    if background:  # True, or a file for the output
+        out = open(background, "w") if isinstance(background, Path) else subprocess.DEVNULL  # noqa: SIM115
+        return subprocess.Popen(argv, env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     done = subprocess.run(argv, env=env, cwd=tmp_path, capture_output=True, text=True)
     return done.returncode, done.stdout + done.stderr
@@ -95,18 +95,10 @@ def test_a_transfer_killed_during_the_copy_resumes(collections_path, cloud, prod
     with producer.session() as s:
         source = create_image(s, producer.url("image", "RegionOne"), data, name=unique)
     extra = {"region_transfer_image": source["id"], "region_transfer_concurrency": 1}
-    progress = tmp_path / f".cloudimages-{source['id']}.progress.json"
-    proc = play(collections_path, cloud, tmp_path, extra, background=True)
-    deadline, done = time.monotonic() + 180, 0.0
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            doc = json.loads(progress.read_text())
-            done = doc["bytes_done"] / doc["bytes_total"]
-        except (OSError, ValueError, KeyError, ZeroDivisionError):
-            pass
-        if done > 0.2:
-            break
-        time.sleep(0.05)
+    progress = tmp_path / f".cloudimages-{source['id']}.copy.progress.json"
+    first = tmp_path / "first-run.log"
+    proc = play(collections_path, cloud, tmp_path, extra, background=first)
+    done = progress_reached(proc, progress, 0.2)
     assert 0.2 < done < 1, f"the copy was not caught part-way ({done:.0%})"
     kill_tree(proc.pid)
     kill_async_copies()
@@ -115,7 +107,12 @@ def test_a_transfer_killed_during_the_copy_resumes(collections_path, cloud, prod
     rc, out = play(collections_path, cloud, tmp_path, extra)
     assert rc == 0, failures(out)
     # the copy printed its progress: percent, bytes, rate and ETA
-    assert re.search(r'"msg": "[\d.]+ % - [\d.]+ of 160.0 MiB, [\d.]+ MB/s, ETA [\d.?]+ s"', out), out[-3000:]
+    assert re.search(r"^\[transfer-\S+\] copy: [\d.]+ % - [\d.]+ of 160.0 MiB, [\d.]+ MB/s, ETA (\?|\d+ (s|min)[\d a-z]*), "
+                     r"\d+ s elapsed$", out, re.MULTILINE), out[-3000:]
+    # and so did the export before the kill, and the import: what it waits for, for how long
+    assert re.search(r"^\[transfer-\S+\] export: ", first.read_text(), re.MULTILINE), first.read_text()[-3000:]
+    assert re.search(r"^\[transfer-\S+\] import: waiting for image \S+ in region RegionTwo to become active: "
+                     r"\w+.*, \d+ s elapsed, polling every 1 s$", out, re.MULTILINE), out[-3000:]
     [target] = target_images(producer, source["id"])
     assert target["checksum"] == md5(data) and target["size"] == len(data)
     rc, again = play(collections_path, cloud, tmp_path, extra)
@@ -148,3 +145,38 @@ def test_three_images_at_once(collections_path, cloud, producer, unique, tmp_pat
     for source, payload in zip(sources, payloads):
         [target] = target_images(producer, source["id"])
         assert target["status"] == "active" and target["checksum"] == md5(payload)
+
+
+def test_a_failing_image_does_not_stop_the_others_and_the_report_says_which(collections_path, cloud, producer,
+                                                                            unique, tmp_path):
+    payloads = [os.urandom(300000 + n) for n in range(2)]
+    with producer.session() as s:
+        sources = [create_image(s, producer.url("image", "RegionOne"), p, name=f"{unique}-{n}")
+                   for n, p in enumerate(payloads)]
+    missing = f"{unique}-no-such-image"
+    wanted = [sources[0]["id"], missing, sources[1]["id"]]
+    report = tmp_path / "report.json"
+    rc, out = play(collections_path, cloud, tmp_path, {"transfer_images": wanted, "transfer_image_parallel": 1,
+                                                       "transfer_report": str(report)})
+    assert rc != 0  # one image did not arrive
+    for source, payload in zip(sources, payloads):  # the ones after the failure were transferred too
+        [target] = target_images(producer, source["id"])
+        assert target["checksum"] == md5(payload)
+    rows = json.loads(report.read_text())["images"]
+    assert [(r["image"], r["result"]) for r in rows] == [(sources[0]["id"], "transferred"), (missing, "failed"),
+                                                        (sources[1]["id"], "transferred")]
+    assert "0 images in RegionOne match" in rows[1]["error"]
+    assert set(rows[0]["phases"]) == {"preflight", "export", "copy", "import", "verify", "finish"}
+    assert rows[0]["target_image_id"] == target_images(producer, sources[0]["id"])[0]["id"]
+    assert rows[0]["verification"]["active"] is True and rows[0]["bytes"] == len(payloads[0])
+    # the table in the output: a header and one line per image, the failure with its reason
+    assert re.search(r"^\s*\"source image\s+name\s+target image\s+MiB\s+preflight\s+export\s+copy", out, re.MULTILINE)
+    assert re.search(rf"\"{missing}\s.*failed: .*0 images in RegionOne match", out), out[-3000:]
+
+    # transfer_image_keep_going: false starts no image after a failure; the report names them
+    rc, out = play(collections_path, cloud, tmp_path, {"transfer_images": [missing, sources[0]["id"]],
+                                                       "transfer_image_parallel": 1, "transfer_image_keep_going": False,
+                                                       "transfer_report": str(report)})
+    assert rc != 0
+    assert [r["result"] for r in json.loads(report.read_text())["images"]] == \
+        ["failed", "not started: an earlier image failed"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from ansible_collections.cloudimages.transfer.plugins.module_utils import _disk_compare
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
-from ansible_collections.cloudimages.transfer.plugins.module_utils._image_import import ImportEnded, verify, wait_active
+from ansible_collections.cloudimages.transfer.plugins.module_utils._image_import import ImportEnded, import_state, verify, wait_active
 from ansible_collections.cloudimages.transfer.plugins.module_utils._image_metadata import copyable
 from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import Poller
 
@@ -93,6 +93,9 @@ class FakeGlance:
     def import_failure(self, image_id):
         return self.failure
 
+    def import_message(self, image_id, task_id):
+        return "Copied 512 MiB" if task_id == "t9" else ""
+
 
 def test_a_failure_left_by_an_earlier_import_counts_only_once_the_lock_is_gone():
     glance = FakeGlance({"status": "queued", "os_glance_failed_import": "local", "os_glance_import_task": "t2"},
@@ -109,3 +112,11 @@ def test_a_started_import_back_to_queued_without_the_lock_has_ended():
                                           r"import plugin cannot read VHD"):
         wait_active(FakeGlance({"status": "queued", "os_glance_failed_import": "local"}), "i",
                     Poller(interval=1, deadline=10))
+
+
+def test_the_state_of_an_import_says_what_glance_exposes():
+    glance = FakeGlance({"status": "importing"})
+    assert import_state(glance, image(status="importing")) == "importing"
+    assert import_state(glance, image(status="importing", os_glance_import_task="t9",
+                                      os_glance_importing_to_stores="local,ceph")) == \
+        "importing (import task t9; stores left: local,ceph; Copied 512 MiB)"

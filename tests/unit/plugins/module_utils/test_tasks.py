@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from ansible_collections.cloudimages.transfer.plugins.module_utils import _tasks
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
@@ -35,6 +37,25 @@ def test_poller_waits_with_jitter_until_done(clock):
     result = Poller(interval=30, deadline=600).wait(check, "task")
     assert result == "success"
     assert 54 <= clock.now <= 66  # two waits of 30 s, +/- 10 %
+
+
+def test_poller_writes_what_it_waits_for_at_every_poll(clock, tmp_path):
+    path, seen = tmp_path / "progress.json", []
+    states = iter(["pending", "processing", "success"])
+
+    def check():
+        if path.exists():
+            seen.append(json.loads(path.read_text()))
+        state = next(states)
+        return state == "success", state, state
+
+    Poller(interval=30, deadline=600, progress_file=str(path)).wait(check, "export task 7 in region DFW")
+    last = json.loads(path.read_text())
+    assert [d["detail"] for d in seen] == ["pending", "processing"]
+    assert (last["operation"], last["state"], last["detail"], last["polls"], last["poll_interval"]) == \
+        ("waiting for export task 7 in region DFW", "done", "success", 3, 30)
+    assert 54 <= last["elapsed_seconds"] <= 66
+    assert [p.name for p in tmp_path.iterdir()] == ["progress.json"]  # no temporary file left beside it
 
 
 def test_poller_deadline_says_what_and_where_it_stopped(clock):

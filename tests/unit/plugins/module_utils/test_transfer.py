@@ -10,6 +10,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import S
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_download import local_matches
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._http import HttpError, RetryPolicy
+from ansible_collections.cloudimages.transfer.plugins.module_utils._sizes import parse_rate
 from ansible_collections.cloudimages.transfer.plugins.module_utils._swift import Swift
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import (
     Progress,
@@ -204,3 +205,46 @@ def test_listing_follows_markers_to_the_end():
     listed = swift.list_objects("c", "o-")
     assert [o["name"] for o in listed] == [f"o-{i:05d}" for i in range(1, 6)]
     assert [r.get("marker") for r in swift.http.requests] == [None, "o-00002", "o-00004", "o-00005"]
+
+
+class FakeClock:
+    def __init__(self):
+        self.now, self.slept = 0.0, 0.0
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+        self.slept += seconds
+
+
+def test_rate_limit_holds_the_cap_after_one_burst(monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(_transfer.time, "monotonic", clock.monotonic)
+    monkeypatch.setattr(_transfer.time, "sleep", clock.sleep)
+    limit = _transfer.RateLimit(8 * 1048576)  # 8 MiB/s: a burst of 2 MiB
+    for chunk in [1048576] * 64:  # 64 MiB in 1 MiB chunks
+        limit.take(chunk)
+    assert clock.now == pytest.approx((64 - 2) / 8, rel=0.01)  # all but the burst at the cap
+
+
+def test_no_cap_never_sleeps(monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(_transfer.time, "sleep", clock.sleep)
+    limit = _transfer.RateLimit(0)
+    for chunk in [1048576] * 100:
+        limit.take(chunk)
+    assert clock.slept == 0
+
+
+@pytest.mark.parametrize("given,rate", [("0", 0), (1048576, 1048576), ("50MiB", 50 * 1048576), ("50MiB/s", 50 * 1048576),
+                                        (" 1G/s ", 1024 ** 3), ("512k", 512 * 1024)])
+def test_rates_as_users_write_them(given, rate):
+    assert parse_rate(given) == rate
+
+
+@pytest.mark.parametrize("given", ["fast", "-5", "1.5MiB", "10MB/h"])
+def test_bad_rates_say_what_is_wanted(given):
+    with pytest.raises(TransferError, match="max_rate must be bytes per second"):
+        parse_rate(given)

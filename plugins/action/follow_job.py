@@ -1,0 +1,138 @@
+# Copyright: cloudimages.transfer contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Follow a module running in the background: one loop (no recursion), one progress line per
+poll, the heartbeat touched so that the module stops when the playbook no longer follows it."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import time
+
+from ansible.errors import AnsibleActionFail, AnsibleConnectionFailure
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+display = Display()
+
+ARGS = {
+    "job": {"type": "dict", "required": True},
+    "label": {"type": "str", "default": "job"},
+    "progress_file": {"type": "path"},
+    "heartbeat_file": {"type": "path"},
+    "interval": {"type": "float", "default": 10},
+}
+
+
+def shell_path(path: str) -> str:
+    """A path quoted for the target's POSIX shell, a leading '~/' kept as "$HOME"/."""
+    if path.startswith("~/"):
+        return '"$HOME"/' + shlex.quote(path[2:])
+    return shlex.quote(path)
+
+
+def duration(seconds) -> str:
+    """6 min 30 s, 2 h 5 min, 12 s."""
+    seconds = int(round(float(seconds or 0)))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"
+
+
+def mib(nbytes) -> str:
+    return f"{(nbytes or 0) / 1048576:.1f}"
+
+
+def progress_line(doc, elapsed: float) -> str:
+    """One line from a module's progress document (doc_fragments/_background.py), or from the
+    time alone when the module has written none yet."""
+    if not isinstance(doc, dict) or not doc:
+        return f"running, {duration(elapsed)} elapsed"
+    if "bytes_total" in doc:
+        eta = doc.get("eta_seconds")
+        return (f"{doc.get('percent', 0):g} % - {mib(doc.get('bytes_done'))} of "
+                f"{mib(doc.get('bytes_total'))} MiB, {(doc.get('rate_bytes_per_second') or 0) / 1e6:.1f} MB/s, "
+                f"ETA {duration(eta) if eta is not None else '?'}, {duration(doc.get('elapsed_seconds', elapsed))} elapsed")
+    line = f"{doc.get('operation', 'waiting')}: {doc.get('detail') or doc.get('state', '?')}, " \
+           f"{duration(doc.get('elapsed_seconds', elapsed))} elapsed"
+    if doc.get("poll_interval"):
+        line += f", polling every {duration(doc['poll_interval'])}"
+    return line
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset(ARGS)
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        args = self.validate_argument_spec(argument_spec=ARGS)[1]
+        job = args["job"]
+        if not job.get("ansible_job_id") or job.get("finished"):
+            # the task ran in the foreground (async 0, as in check mode) or was skipped: its result stands
+            return {**result, **job}
+        if args["interval"] <= 0:
+            raise AnsibleActionFail(f"interval must be positive, got {args['interval']:g}")
+        jid = job["ansible_job_id"]
+        host = task_vars.get("inventory_hostname", "")
+        if self._task.delegate_to and self._task.delegate_to != host:
+            host = f"{host} -> {self._task.delegate_to}"
+        started = time.monotonic()
+        try:
+            status = self._follow(args, jid, host, started, task_vars)
+        except AnsibleConnectionFailure as exc:
+            # a failure, not 'unreachable': the playbook's rescue records it and the other images go on
+            return {**result, "failed": True, "unreachable_while_following": True,
+                    "msg": f"Lost the connection to the host running the {args['label']} ({exc}); the job there "
+                           "stops by itself once its heartbeat is no longer renewed, and a rerun resumes it"}
+        status["follow"] = {"seconds": round(time.monotonic() - started, 1), "polls": status.pop("_polls")}
+        return {**result, **status}
+
+    def _follow(self, args, jid, host, started, task_vars):
+        polls = 0
+        try:
+            async_dir = self._remote_expand_user(self.get_shell_option("async_dir", default="~/.ansible_async"))
+            while True:
+                # the heartbeat first: on a busy worker a poll can take seconds
+                doc = self._beat_and_read(args["heartbeat_file"], args["progress_file"])
+                status = self._execute_module(module_name="ansible.legacy.async_status", task_vars=task_vars,
+                                              module_args={"jid": jid, "_async_dir": async_dir})
+                polls += 1
+                if status.get("finished") or not status.get("started"):
+                    break
+                display.display(f"[{host}] {args['label']}: {progress_line(doc, time.monotonic() - started)}")
+                time.sleep(args["interval"])
+            if status.get("finished"):
+                self._execute_module(module_name="ansible.legacy.async_status", task_vars=task_vars,
+                                     module_args={"jid": jid, "mode": "cleanup", "_async_dir": async_dir})
+        finally:
+            try:
+                self._remove_tmp_path(self._connection._shell.tmpdir)
+            except AnsibleConnectionFailure:
+                pass
+        for key in ("started", "finished", "results_file", "ansible_job_id", "stdout", "stderr",
+                    "stdout_lines", "stderr_lines", "erased"):
+            status.pop(key, None)
+        status["_polls"] = polls
+        return status
+
+    def _beat_and_read(self, heartbeat, progress):
+        """Touch the heartbeat and read the progress file in one plain command on the job's host
+        (no module: a poll must stay cheap). '~' is the job's HOME, as the modules expand it."""
+        parts = []
+        if heartbeat:
+            parts.append(f"(umask 077 && touch -- {shell_path(heartbeat)})")
+        if progress:
+            parts.append(f"cat -- {shell_path(progress)} 2>/dev/null")
+        if not parts:
+            return None
+        done = self._low_level_execute_command("; ".join(parts), sudoable=True)
+        try:
+            return json.loads(done.get("stdout") or "")
+        except ValueError:
+            return None
