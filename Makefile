@@ -1,5 +1,5 @@
 # The README's commands. Each script installs what it needs (pinned) on first use.
-.PHONY: demo test test-matrix benchmark hardening cloud-start cloud-stop cloud-status
+.PHONY: demo test test-matrix benchmark benchmark-transfer hardening cloud-start cloud-stop cloud-status
 
 demo:  ## set up, start the local two-region cloud and run the main job on it
 	bash hacking/demo.sh
@@ -21,6 +21,9 @@ cloud-status:
 
 benchmark:  ## a DLO between regions: our modules beside the swift CLI, rclone and raw curl (about 10 minutes)
 	bash hacking/benchmark.sh
+
+benchmark-transfer:  ## the whole transfer_image playbook per path, phase by phase, against a raw floor; parallel images; the bandwidth cap (about 20 minutes)
+	bash hacking/benchmark.sh transfer
 
 hardening:  ## the long kill trials make test runs once: 10 seeded SIGTERM and 10 SIGKILL kills of the role's copy (about 25 minutes)
 	bash hacking/hardening.sh
