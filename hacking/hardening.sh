@@ -2,7 +2,7 @@
 # The long hardening trials that make test runs fewer of: ten seeded SIGTERM and ten seeded
 # SIGKILL kills of the role during its copy (tests/system/test_cancellation.py; make test: one
 # each), each followed by 30 s of watching and an unaided rerun, and ten SIGKILLs at seeded
-# moments of any phase, then a rerun (tests/system/test_crash_rerun.py; make test: four); then the
+# moments of any phase, then a rerun (tests/system/test_crash_rerun.py; make test: two); then the
 # worker-host tests (tests/system/test_workers.py, not in make test). About
 # 30 minutes; prints one JSON line per cancellation trial. The local cloud is started (and
 # stopped) by the tests unless one is running.

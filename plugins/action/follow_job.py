@@ -24,6 +24,9 @@ ARGS = {
 }
 
 
+FIRST_DELAY = 0.25  # seconds before the second poll; doubled at each poll up to the interval
+
+
 def shell_path(path: str) -> str:
     """A path quoted for the target's POSIX shell, a leading '~/' kept as "$HOME"/."""
     if path.startswith("~/"):
@@ -97,19 +100,30 @@ class ActionModule(ActionBase):
         polls = 0
         try:
             async_dir = self._remote_expand_user(self.get_shell_option("async_dir", default="~/.ansible_async"))
+            status_file = f"{async_dir.rstrip('/')}/{jid}"
+            delay, said = FIRST_DELAY, started
             while True:
-                # the heartbeat first: on a busy worker a poll can take seconds
-                doc = self._beat_and_read(args["heartbeat_file"], args["progress_file"])
-                status = self._execute_module(module_name="ansible.legacy.async_status", task_vars=task_vars,
-                                              module_args={"jid": jid, "_async_dir": async_dir})
+                # one plain command per poll (the heartbeat first: on a busy worker a poll can take
+                # seconds) that also reads the job's status file; the async_status module only once
+                # that file no longer says the job is running
+                doc, running = self._poll(args["heartbeat_file"], args["progress_file"], status_file)
                 polls += 1
-                if status.get("finished") or not status.get("started"):
-                    break
-                display.display(f"[{host}] {args['label']}: {progress_line(doc, time.monotonic() - started)}")
-                time.sleep(args["interval"])
-            if status.get("finished"):
-                self._execute_module(module_name="ansible.legacy.async_status", task_vars=task_vars,
-                                     module_args={"jid": jid, "mode": "cleanup", "_async_dir": async_dir})
+                if not running:
+                    # ended, or not known: async_status reads the result as Ansible decodes a module's
+                    status = self._execute_module(module_name="ansible.legacy.async_status", task_vars=task_vars,
+                                                  module_args={"jid": jid, "_async_dir": async_dir})
+                    if status.get("finished") or not status.get("started"):
+                        if status.get("finished"):  # what async_status's cleanup mode does, without a module
+                            self._low_level_execute_command(f"rm -f -- {shlex.quote(status_file)}", sudoable=True)
+                        break
+                now = time.monotonic()
+                if now - said >= args["interval"] - 0.05:
+                    display.display(f"[{host}] {args['label']}: {progress_line(doc, now - started)}")
+                    said = now
+                # a short job is not kept waiting for a whole interval: the polls start fast and
+                # slow down to one per interval, when a line is due
+                time.sleep(max(0.05, min(delay, said + args["interval"] - time.monotonic())))
+                delay *= 2
         finally:
             try:
                 self._remove_tmp_path(self._connection._shell.tmpdir)
@@ -121,18 +135,40 @@ class ActionModule(ActionBase):
         status["_polls"] = polls
         return status
 
-    def _beat_and_read(self, heartbeat, progress):
-        """Touch the heartbeat and read the progress file in one plain command on the job's host
-        (no module: a poll must stay cheap). '~' is the job's HOME, as the modules expand it."""
-        parts = []
-        if heartbeat:
-            parts.append(f"(umask 077 && touch -- {shell_path(heartbeat)})")
-        if progress:
-            parts.append(f"cat -- {shell_path(progress)} 2>/dev/null")
-        if not parts:
-            return None
-        done = self._low_level_execute_command("; ".join(parts), sudoable=True)
-        try:
-            return json.loads(done.get("stdout") or "")
-        except ValueError:
-            return None
+    def _poll(self, heartbeat, progress, status_file):
+        """Touch the heartbeat, read the progress file and the job's status file in one plain
+        command on the job's host. '~' is the job's HOME, as the modules expand it."""
+        done = self._low_level_execute_command(poll_command(heartbeat, progress, status_file), sudoable=True)
+        return read_poll(done.get("stdout") or "")
+
+
+MARK = "--cloudimages-follow-job--"
+
+
+def poll_command(heartbeat, progress, status_file) -> str:
+    parts = []
+    if heartbeat:
+        parts.append(f"(umask 077 && touch -- {shell_path(heartbeat)})")
+    if progress:
+        parts.append(f"cat -- {shell_path(progress)} 2>/dev/null")
+    parts.append(f"printf '\\n%s\\n' {MARK}")
+    parts.append(f"cat -- {shlex.quote(status_file)} 2>/dev/null || :")
+    return "; ".join(parts)
+
+
+def read_poll(stdout: str):
+    """(progress document or None, whether the job's status file says it is still running).
+
+    async_wrapper writes {"started": true, "finished": false, ...} while the job runs and the
+    module's result once it ended, each whole (by a rename); anything but the first (a result,
+    no file, a file that cannot be read) is left to async_status."""
+    progress, _mark, status = stdout.rpartition(MARK)
+    try:
+        doc = json.loads(progress)
+    except ValueError:
+        doc = None
+    try:
+        state = json.loads(status)
+    except ValueError:
+        return doc, False
+    return doc, isinstance(state, dict) and state.get("started") == 1 and state.get("finished") == 0

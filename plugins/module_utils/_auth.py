@@ -14,9 +14,12 @@ identity with ``RAX-KSKEY:apiKeyCredentials``, which no library offers.
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 import threading
 import time
 import traceback
+import types
 import warnings
 from dataclasses import dataclass, field
 
@@ -43,9 +46,44 @@ except ImportError:
 else:
     KEYSTONEAUTH_IMPORT_ERROR = None
 
+
+def _enter_openstack_without_its_init() -> bool:
+    """Make ``import openstack.config`` load the config loader alone.
+
+    openstacksdk's package ``__init__`` imports the whole SDK (``openstack.connection`` and a
+    proxy for every service), a third of a module's start-up here, and a module of this
+    collection uses none of it. Where nothing in the process has imported ``openstack`` yet,
+    the package is entered as a bare namespace (its ``__path__`` only) so that its submodules
+    import as usual. Returns whether it did so."""
+    if "openstack" in sys.modules:
+        return False
+    try:
+        spec = importlib.util.find_spec("openstack")
+    except (ImportError, ValueError):
+        return False
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    package = types.ModuleType("openstack")
+    package.__path__ = list(spec.submodule_search_locations)
+    package.__spec__ = spec
+    package.__file__ = spec.origin
+    sys.modules["openstack"] = package
+    return True
+
+
 try:
-    import openstack.config as os_config
-    from openstack import exceptions as os_exceptions
+    _BARE = _enter_openstack_without_its_init()
+    try:
+        import openstack.config as os_config
+        from openstack import exceptions as os_exceptions
+    except (ImportError, AttributeError):
+        if not _BARE:
+            raise
+        # this openstacksdk's loader needs its package's __init__ after all: import it whole
+        for _name in [name for name in sys.modules if name == "openstack" or name.startswith("openstack.")]:
+            del sys.modules[_name]
+        import openstack.config as os_config
+        from openstack import exceptions as os_exceptions
 except ImportError:
     os_config = None
     OPENSTACKSDK_IMPORT_ERROR = traceback.format_exc()
@@ -213,12 +251,13 @@ class Connection:
                     token = self.keystone.get_token()
                     break
                 except ks_exceptions.ClientException as exc:
+                    refused = certificate_refused(exc)  # a refused certificate will not pass on a retry
                     passing = isinstance(exc, (ks_exceptions.HttpServerError, ks_exceptions.RetriableConnectionFailure))
-                    if passing and not certificate_refused(exc) and attempt < self.http.policy.retries:
+                    if passing and not refused and attempt < self.http.policy.retries:
                         time.sleep(self.http.policy.delay(attempt))
                         attempt += 1
                         continue
-                    hint = TLS_HINT if certificate_refused(exc) else ""
+                    hint = TLS_HINT if refused else ""
                     raise TransferError(f"Failed to authenticate at {self.auth_url} "
                                         f"(auth_type {self.auth_type}): {scrub(exc)}{hint}") from None
         register_secret(token)

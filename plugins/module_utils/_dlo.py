@@ -81,6 +81,7 @@ class Dlo:
     head_etag: str | None = None
     summed_by_swift: bool = True  # the HEAD's totals are Swift's sums (the listing fit in one page)
     kind: str = "dlo"
+    delete_at: str | None = None  # the manifest's X-Delete-At, which a POST of its metadata must repeat
     slo_etag: str | None = None  # an SLO's ETag, computed from its manifest's own entries
 
     @property
@@ -244,7 +245,7 @@ def dlo_from_headers(swift, container: str, name: str, headers: dict) -> Dlo:
     segments = segments_from_listing(swift.list_objects(seg_container, prefix), seg_container)
     return Dlo(container, name, seg_container, prefix, segments, kept_headers(headers),
                head_size=int(headers.get("content-length", 0)), head_etag=unquote_etag(headers.get("etag")),
-               summed_by_swift=len(segments) < listing_limit(swift))
+               summed_by_swift=len(segments) < listing_limit(swift), delete_at=headers.get("x-delete-at"))
 
 
 def choose_segment_size(swift, requested: int | None, total: int, most_segments: int | None = None) -> int:

@@ -138,11 +138,10 @@ def verification(dlo, image: dict) -> dict:
 
 def stamp(swift, dlo, image: dict, identical: bool) -> None:
     """Mark the manifest as this image's finished export (keeping the manifest header, and its
-    expiry: a POST without X-Delete-At would remove it)."""
+    expiry as read with the manifest: a POST without X-Delete-At would remove it)."""
     headers = {k: v for k, v in dlo.headers.items() if k.startswith("x-object-meta-")}
-    expires = (swift.head_object(dlo.container, dlo.name) or {}).get("x-delete-at")
-    if expires:
-        headers["X-Delete-At"] = expires
+    if dlo.delete_at:
+        headers["X-Delete-At"] = dlo.delete_at
     headers.update({"X-Object-Manifest": manifest_value(dlo.segment_container, dlo.prefix),
                     META_IMAGE: image["id"], META_CHECKSUM: image.get("checksum") or "",
                     META_IDENTICAL: "true" if identical else "false"})

@@ -125,7 +125,7 @@ def slo_from_headers(swift, container: str, name: str, headers: dict) -> Dlo:
     entries = swift.get_slo_manifest(container, name)
     return Dlo(container, name, "", "", pieces_of(swift, entries), kept_headers(headers),
                head_size=int(headers.get("content-length", 0)), head_etag=unquote_etag(headers.get("etag")),
-               summed_by_swift=True, kind="slo", slo_etag=slo_etag(entries))
+               summed_by_swift=True, kind="slo", slo_etag=slo_etag(entries), delete_at=headers.get("x-delete-at"))
 
 
 # ---------------------------------------------------------------- writing

@@ -23,8 +23,13 @@ description:
     itself when the playbook stops following it (killed, or cancelled in AWX).
   - One loop in one task, however long the job takes; the job's status file is removed once the
     result is read.
-  - An action plugin - it polls with C(async_status) on the host the job runs on (which may be a
-    worker host reached over SSH).
+  - The first polls come fast (after a quarter second, then twice as long each time) so that a
+    short job does not keep the playbook waiting for a whole O(interval); from then on, one poll
+    per O(interval).
+  - An action plugin. Each poll is one plain shell command on the host the job runs on (which
+    may be a worker host reached over SSH) - touch the heartbeat, read the progress file and the
+    job's status file - and C(async_status) reads the result once that file no longer says the
+    job runs.
 options:
   job:
     description: The registered result of the task that started the job (its C(ansible_job_id)).
@@ -41,7 +46,7 @@ options:
     description: A file to touch at every poll, on the host the job runs on.
     type: path
   interval:
-    description: Seconds between polls and progress lines.
+    description: Seconds between progress lines, and between polls once the first fast ones are done.
     type: float
     default: 10
 attributes:

@@ -1,7 +1,7 @@
-"""A copy that outlives its token: Keystone tokens of 60 s, a copy slowed to last longer.
+"""A copy that outlives its token: Keystone tokens of 30 s, a copy slowed to last longer.
 
-A cloud of its own (LOCALCLOUD_TOKEN_EXPIRATION=60) starts for this test; a fault proxy in
-front of the source Swift stalls every segment GET, so the copy takes well over a minute.
+A cloud of its own (LOCALCLOUD_TOKEN_EXPIRATION=30) starts for this test; a fault proxy in
+front of the source Swift stalls every segment GET, so the copy takes six stalls of 6.5 s, longer than a token lives.
 The copy must complete, byte-identical, with more than one token seen on the wire.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from systemtest import Runner, clouds_with, own_cloud
 
 @pytest.fixture(scope="module")
 def short_token_cloud(tmp_path_factory):
-    yield from own_cloud(tmp_path_factory.mktemp("short-token-cloud"), TOKEN_EXPIRATION="60")
+    yield from own_cloud(tmp_path_factory.mktemp("short-token-cloud"), TOKEN_EXPIRATION="30")
 
 
 def test_a_copy_outlives_its_token(collections_path, short_token_cloud, tmp_path):
@@ -32,7 +32,7 @@ def test_a_copy_outlives_its_token(collections_path, short_token_cloud, tmp_path
     s.headers["X-Auth-Token"] = resp.headers["X-Subject-Token"]
     one = f"{cloud['regions']['RegionOne']['swift']}/v1/AUTH_{project}"
     two = f"{cloud['regions']['RegionTwo']['swift']}/v1/AUTH_{project}"
-    parts = [os.urandom(256 * 1024) for _ in range(12)]
+    parts = [os.urandom(256 * 1024) for _ in range(6)]
     s.put(f"{one}/slow")
     for n, part in enumerate(parts, 1):
         s.put(f"{one}/slow/big.img-{n:05d}", data=part).raise_for_status()
@@ -51,7 +51,7 @@ def test_a_copy_outlives_its_token(collections_path, short_token_cloud, tmp_path
     finally:
         proxy.stop()
     assert not result.get("failed"), result["msg"]
-    assert elapsed > 65, f"the copy took only {elapsed:.0f} s; it must outlive a 60 s token"
+    assert elapsed > 35, f"the copy took only {elapsed:.0f} s; it must outlive a 30 s token"
     assert len(proxy.tokens) >= 2, "the same token was used throughout"
     fresh = requests.post(f"{cloud['keystone']}/v3/auth/tokens", json=body, timeout=30).headers["X-Subject-Token"]
     assert s.get(f"{two}/slow/big.img").status_code == 401  # the first token has expired meanwhile

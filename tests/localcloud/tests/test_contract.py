@@ -8,6 +8,7 @@ import http.client
 import os
 import socket
 import subprocess
+import time
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -159,6 +160,28 @@ def test_import_methods_are_offered(producer):
                             headers={"X-Auth-Token": producer.token}).json()
         methods = set(info["import-methods"]["value"])
         assert {"glance-direct", "web-download", "copy-image", "glance-download"} <= methods
+
+
+def test_an_import_task_says_what_it_copied_and_the_owner_reads_it(producer, unique):
+    """Glance's import flow writes "Copied N MiB" into its task while it writes a store (at most
+    once a minute, and once at the end, which a successful task keeps); the image's owner reads
+    it at /v2/images/{id}/tasks (follow_job's import lines quote it)."""
+    glance = producer.url("image", "RegionOne")
+    data = os.urandom(3 * 1024 * 1024 + 5)
+    with producer.session() as s:
+        image = s.post(f"{glance}/v2/images", json={"name": unique, "disk_format": "raw",
+                                                    "container_format": "bare"}).json()
+        s.put(f"{glance}/v2/images/{image['id']}/stage", data=data,
+              headers={"Content-Type": "application/octet-stream"}).raise_for_status()
+        s.post(f"{glance}/v2/images/{image['id']}/import", json={"method": {"name": "glance-direct"}}).raise_for_status()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            tasks = s.get(f"{glance}/v2/images/{image['id']}/tasks").json()["tasks"]
+            if tasks and tasks[0]["status"] in ("success", "failure"):
+                break
+            time.sleep(0.5)
+        assert [(t["status"], t["message"]) for t in tasks] == [("success", "Copied 3 MiB")]
+        assert s.get(f"{glance}/v2/images/{image['id']}").json()["checksum"] == md5(data)
 
 
 # ---------------------------------------------------------------- Swift

@@ -1,7 +1,12 @@
 """The progress lines of cloudimages.transfer.follow_job, from each kind of progress document."""
 from __future__ import annotations
 
-from ansible_collections.cloudimages.transfer.plugins.action.follow_job import duration, progress_line, shell_path
+import json
+import os
+import subprocess
+
+from ansible_collections.cloudimages.transfer.plugins.action.follow_job import (
+    duration, poll_command, progress_line, read_poll, shell_path)
 
 
 def test_duration():
@@ -36,3 +41,31 @@ def test_paths_for_the_shell_keep_home_and_quote_the_rest():
     assert shell_path("~/.ansible_async/cloudimages-a b.heartbeat") == "\"$HOME\"/'.ansible_async/cloudimages-a b.heartbeat'"
     assert shell_path("/var/tmp/.cloudimages-x.copy.progress.json") == "/var/tmp/.cloudimages-x.copy.progress.json"
     assert shell_path("/tmp/it's; rm -rf /") == "'/tmp/it'\"'\"'s; rm -rf /'"
+
+
+def poll(tmp_path, progress, status):
+    """The poll command run by a real POSIX shell, as on the job's host."""
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    if progress is not None:
+        (tmp_path / "p r.json").write_text(progress)
+    if status is not None:
+        (tmp_path / "123.456").write_text(status)
+    command = poll_command("~/hb 1", str(tmp_path / "p r.json"), str(tmp_path / "123.456"))
+    out = subprocess.run(["/bin/sh", "-c", command], env={**os.environ, "HOME": str(home)},
+                         capture_output=True, text=True, check=True).stdout
+    assert (home / "hb 1").exists()
+    return read_poll(out)
+
+
+def test_a_poll_touches_the_heartbeat_and_reads_progress_and_the_status_file(tmp_path):
+    running = json.dumps({"started": True, "finished": False, "ansible_job_id": "123.456"})
+    assert poll(tmp_path, '{"percent": 5}', running) == ({"percent": 5}, True)
+    assert poll(tmp_path, '{"percent": 6}', '{"started": 1, "finished": 0, "ansible_job_id": "123.456"}') == (
+        {"percent": 6}, True)
+
+
+def test_anything_but_a_running_status_is_left_to_async_status(tmp_path):
+    assert poll(tmp_path, None, None) == (None, False)  # no file yet (or gone)
+    assert poll(tmp_path, '{"percent": 100}', '{"changed": true, "image": "x"}') == ({"percent": 100}, False)
+    assert poll(tmp_path, '{"perc', '{"started": tr') == (None, False)  # half-written
