@@ -500,11 +500,6 @@ class Emulator:
         if head.status_code == 404:
             raise TaskFailed(f"Object {source} was not found in the object store of {region}")
         head.raise_for_status()
-        size = int(head.headers.get("Content-Length", 0))
-        tail = session.get(url, headers={"Range": "bytes=-512"}, timeout=60).content if size >= 512 else b""
-        first = session.get(url, headers={"Range": "bytes=0-511"}, timeout=60).content if size >= 512 else b""
-        if not (is_vhd_footer(tail) or is_vhd_footer(first)):
-            raise TaskFailed(f"Object {source} is not a valid VHD image (no VHD footer); nothing was imported")
         properties = {k: v for k, v in (task_input.get("image_properties") or {}).items()}
         properties.setdefault("name", obj)
         properties.update(disk_format="raw", container_format="bare")  # stored in another format than VHD
@@ -514,6 +509,14 @@ class Emulator:
                 data.raise_for_status()
                 while chunk := data.raw.read(COPY_CHUNK):
                     out.write(chunk)
+            # the footer is read from the bytes fetched: a DLO's GET follows every listing page,
+            # its HEAD (and so a suffix Range) covers the first page only
+            with open(interchange, "rb") as got:
+                first = got.read(512)
+                got.seek(max(os.path.getsize(interchange) - 512, 0))
+                tail = got.read(512)
+            if not (is_vhd_footer(tail) or is_vhd_footer(first)):
+                raise TaskFailed(f"Object {source} is not a valid VHD image (no VHD footer); nothing was imported")
             qemu_convert(interchange, "vhd", stored, "raw")
             grow = self.faults().get("import_grow_bytes", 0)
             if grow:
