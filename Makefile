@@ -22,7 +22,7 @@ cloud-status:
 benchmark:  ## a DLO between regions: our modules beside the swift CLI, rclone and raw curl (about 10 minutes)
 	bash hacking/benchmark.sh
 
-benchmark-transfer:  ## the whole transfer_image playbook per path, phase by phase, against a raw floor; parallel images; the bandwidth cap (about 20 minutes)
+benchmark-transfer:  ## the whole transfer_image playbook per path, phase by phase, against a raw floor; parallel images; the bandwidth cap (about 35 minutes)
 	bash hacking/benchmark.sh transfer
 
 hardening:  ## the long kill trials make test runs once: 10 seeded SIGTERM and 10 SIGKILL kills of the role's copy (about 25 minutes)

@@ -159,7 +159,7 @@ def raw_pass(bench: Bench, image_id: str, size: int) -> float:
     """Seconds for one raw pass of the image: curl GET from Glance | curl PUT into Swift."""
     auth = f"X-Auth-Token: {bench.cloud.token}"
     swift = bench.cloud.swift["RegionTwo"]
-    subprocess.run(["curl", "-sfS", "-X", "PUT", "-H", auth, f"{swift}/bench-raw"], check=True)
+    subprocess.run(["curl", "-sfS", "-o", "/dev/null", "-X", "PUT", "-H", auth, f"{swift}/bench-raw"], check=True)
     started = time.monotonic()
     get = subprocess.Popen(["curl", "-sfS", "-H", auth, f"{bench.glance['RegionOne']}/v2/images/{image_id}/file"],
                            stdout=subprocess.PIPE)
@@ -169,7 +169,7 @@ def raw_pass(bench: Bench, image_id: str, size: int) -> float:
     if get.wait() or put.returncode:
         raise RuntimeError("the raw pass failed")
     seconds = time.monotonic() - started
-    subprocess.run(["curl", "-sfS", "-X", "DELETE", "-H", auth, f"{swift}/bench-raw/raw"], check=True)
+    subprocess.run(["curl", "-sfS", "-o", "/dev/null", "-X", "DELETE", "-H", auth, f"{swift}/bench-raw/raw"], check=True)
     return seconds
 
 
