@@ -192,3 +192,39 @@ def test_a_worker_that_does_not_answer_fails_its_images_only_and_a_rerun_finishe
     for source, data in zip(sources, payloads):
         [target] = target_images(producer, source["id"])
         assert target["status"] == "active" and target["checksum"] == md5(data)
+
+
+def test_a_worker_killed_mid_copy_fails_its_image_only_and_a_rerun_resumes_it(collections_path, cloud, producer,
+                                                                              unique, tmp_path, workers):
+    made, inventory = workers
+    payloads = [os.urandom(24 * MiB + n) for n in range(2)]
+    with producer.session() as s:
+        sources = [create_image(s, producer.url("image", "RegionOne"), p, name=f"{unique}-{n}")
+                   for n, p in enumerate(payloads)]
+    # the cap makes each copy last about 8 s, so that worker2 dies while its copy runs
+    extra = {"transfer_images": [s["id"] for s in sources], "region_transfer_max_rate": "3MiB/s"}
+    log = tmp_path / "playbook.log"
+    proc = play(collections_path, cloud, tmp_path, inventory, extra, background=log)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None and "-> worker2] copy:" not in log.read_text():
+        time.sleep(0.3)
+    assert "-> worker2] copy:" in log.read_text(), log.read_text()[-3000:]
+    made[1].kill()  # its sshd, its sessions and the copy it ran
+    try:
+        assert proc.wait(timeout=150) != 0
+    finally:
+        if proc.poll() is None:
+            kill_tree(proc.pid)
+    rows = json.loads((tmp_path / "report.json").read_text())["images"]
+    assert [(r["worker"], r["result"]) for r in rows] == [("worker1", "transferred"), ("worker2", "failed")], \
+        log.read_text()[-3000:]
+    assert rows[1]["error"].startswith("Follow the copy: Lost the connection to the host running the copy"), rows[1]
+    assert target_images(producer, sources[1]["id"]) == []
+    made[1].start()
+    rc, out = play(collections_path, cloud, tmp_path, inventory, {"transfer_images": [s["id"] for s in sources]})
+    assert rc == 0, out[-4000:]
+    assert [r["result"] for r in json.loads((tmp_path / "report.json").read_text())["images"]] == \
+        ["already there", "transferred"]
+    for source, data in zip(sources, payloads):
+        [target] = target_images(producer, source["id"])
+        assert target["status"] == "active" and target["checksum"] == md5(data)
