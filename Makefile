@@ -1,5 +1,5 @@
 # The README's commands. Each script installs what it needs (pinned) on first use.
-.PHONY: demo test test-matrix benchmark benchmark-transfer hardening cloud-start cloud-stop cloud-status
+.PHONY: demo test test-matrix benchmark benchmark-sizes benchmark-transfer hardening cloud-start cloud-stop cloud-status
 
 demo:  ## set up, start the local two-region cloud and run the main job on it
 	bash hacking/demo.sh
@@ -21,6 +21,9 @@ cloud-status:
 
 benchmark:  ## a DLO between regions: our modules beside the swift CLI, rclone and raw curl (about 10 minutes)
 	bash hacking/benchmark.sh
+
+benchmark-sizes:  ## swift_dlo_copy beside raw curl at 1, 2, 4 and 8 GiB: is the cost linear in size (about 25 minutes, 25 GiB of disk)
+	bash hacking/benchmark.sh --sizes 1,2,4,8
 
 benchmark-transfer:  ## the whole transfer_image playbook per path, phase by phase, against a raw floor; parallel images; the bandwidth cap (about 35 minutes)
 	bash hacking/benchmark.sh transfer

@@ -21,6 +21,15 @@ baseline the largest single curl), the CPU seconds of the tool and of the cloud'
 during the run, and the ratios the issue sets targets for. Then the RSS of
 swift_dlo_copy at twice the size, and a copy killed at about 50 % and rerun. The modules run
 as Ansible runs them (module file, JSON arguments), without ansible-playbook's own start-up.
+
+    make benchmark-sizes      (or: benchmarks/dlo_copy.py --sizes 1,2,4,8)
+
+runs only the size sweep instead: swift_dlo_copy and the raw baseline at each size (GiB), one
+after the other, --rounds times, sizes in a rotated order; DLOs of 128 MiB segments made in
+Swift from one random GiB (server-side copies, so the sweep needs no 8 GiB local file). A run
+is verified by the target's segments having the source's ETags and sizes in order. Printed:
+median wall times, growth from each size to the next for both, their ratio (ours within 10 %
+of raw's growth is the target), and swift_dlo_copy's peak RSS at each size (flat is the target).
 """
 from __future__ import annotations
 
@@ -252,7 +261,12 @@ def main() -> int:
                              "cloud runs them), a number, or 'auto' (Swift's own default, one per core)")
     parser.add_argument("--sweep", default="1,2,8",
                         help="concurrencies to run swift_dlo_copy at once each, beside the rounds' 4 ('' for none)")
+    parser.add_argument("--sizes", default="",
+                        help="GiB sizes for the linearity sweep of swift_dlo_copy and the raw baseline (e.g. 1,2,4,8); "
+                             "runs only the sweep")
     options = parser.parse_args()
+    if options.sizes:
+        return size_sweep([int(x) for x in options.sizes.split(",")], options.rounds, options.swift_workers)
     size = int(options.size_gib * 1024) * MiB
     OUT.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="bench-", dir=OUT))
@@ -431,6 +445,102 @@ def main() -> int:
           f"{rss_double / 1024:.0f} MiB at {2 * size // MiB} MiB  [<= 100, flat]")
     print(f"  killed at {done / size:.0%}: the rerun re-sent {max(resent, 0) / MiB:.0f} MiB beyond what was missing "
           f"[<= concurrency x segment = {CONCURRENCY * SEGMENT // MiB} MiB]")
+    return 0
+
+
+def segments_of(cloud: Cloud, region: str, container: str, prefix: str) -> list:
+    """(ETag, bytes) of every segment under the prefix, in Swift's order, every listing page."""
+    found, marker = [], ""
+    while True:
+        page = cloud.session().get(f"{cloud.swift[region]}/{container}", timeout=60,
+                                   params={"format": "json", "prefix": prefix, "marker": marker}).json()
+        if not page:
+            return found
+        found.extend((o["hash"], o["bytes"]) for o in page)
+        marker = page[-1]["name"]
+
+
+def size_sweep(sizes: list, rounds: int, swift_workers: str) -> int:
+    """swift_dlo_copy and the raw baseline at each size: is our cost linear in size, as raw's is?"""
+    OUT.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="sweep-", dir=OUT))
+    (work / "collections" / "ansible_collections" / "cloudimages").mkdir(parents=True)
+    (work / "collections" / "ansible_collections" / "cloudimages" / "transfer").symlink_to(REPO)
+    runs = {(tool, gib): [] for tool in ("ours", "raw") for gib in sizes}  # -> [(seconds, peak RSS KiB)]
+    try:
+        with Cloud(swift_workers) as cloud:
+            one = work / "one-gib.img"
+            make_source(one, 1024 * MiB)
+            base = {"cloud": "localcloud-producer", "region_name": "RegionOne"}
+            module("swift_dlo_upload", {**base, "container": "unit", "object": "one.img", "src": str(one),
+                                        "segment_size": "128MiB", "concurrency": CONCURRENCY}, cloud, work)
+            one.unlink()
+            unit = [o["name"] for o in cloud.session().get(f"{cloud.swift['RegionOne']}/unit", timeout=60,
+                                                           params={"format": "json", "prefix": "one.img-"}).json()]
+            session, src = cloud.session(), cloud.swift["RegionOne"]
+            names, expected = {}, {}
+            for gib in sizes:  # N GiB = the one GiB's segments N times over, copied inside Swift
+                container = f"sweep{gib}"
+                session.put(f"{src}/{container}").raise_for_status()
+                names[gib] = [f"big.img-{n:05d}" for n in range(1, gib * len(unit) + 1)]
+                for name, seg in zip(names[gib], unit * gib):
+                    session.put(f"{src}/{container}/{name}", timeout=600,
+                                headers={"X-Copy-From": f"unit/{seg}", "Content-Length": "0"}).raise_for_status()
+                session.put(f"{src}/{container}/big.img", data=b"",
+                            headers={"X-Object-Manifest": f"{container}/big.img-"}).raise_for_status()
+                expected[gib] = segments_of(cloud, "RegionOne", container, "big.img-")
+                log(f"source of {gib} GiB made in Swift ({len(names[gib])} segments)")
+
+            def verify(gib: int, container: str) -> None:
+                if segments_of(cloud, "RegionTwo", container, "") != expected[gib]:
+                    raise RuntimeError(f"{container} in RegionTwo does not have the {gib} GiB source's segments")
+                cloud.clear("RegionTwo", container)
+
+            def ours(gib: int) -> tuple[float, int]:
+                t, rss, _ = module("swift_dlo_copy", {**base, "container": f"sweep{gib}", "object": "big.img",
+                                                      "concurrency": CONCURRENCY,
+                                                      "target": {"region_name": "RegionTwo", "container": "copy",
+                                                                 "segment_container": "copy_segments"}},
+                                   cloud, work)
+                if segments_of(cloud, "RegionTwo", "copy_segments", "") != expected[gib]:
+                    raise RuntimeError(f"the copy of {gib} GiB does not have the source's segments")
+                cloud.clear("RegionTwo", "copy")
+                cloud.clear("RegionTwo", "copy_segments")
+                return t, rss
+
+            def raw(gib: int) -> tuple[float, int]:
+                t, rss = raw_baseline(cloud, names[gib], f"sweep{gib}", "raw")
+                cloud.session().delete(f"{cloud.swift['RegionTwo']}/raw/big.img").raise_for_status()
+                verify(gib, "raw")
+                return t, rss
+
+            raw(sizes[0])  # untimed warm-up
+            for round_no in range(rounds):
+                order = sizes[round_no % len(sizes):] + sizes[:round_no % len(sizes)]
+                for gib in order:
+                    for tool, run in (("ours", ours), ("raw", raw))[::1 if round_no % 2 == 0 else -1]:
+                        t, rss = run(gib)
+                        runs[(tool, gib)].append((t, rss))
+                        log(f"round {round_no + 1}: {gib} GiB {tool} {t:.1f} s")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    wall = {key: median([t for t, _ in got]) for key, got in runs.items()}
+    print(f"\nswift_dlo_copy and the raw baseline (curl | curl per segment) by size, RegionOne -> RegionTwo, 128 MiB "
+          f"segments, concurrency {CONCURRENCY}, {os.cpu_count()} cores; median of {rounds} rounds\n")
+    print("| GiB | ours s | raw s | ours / raw | ours growth | raw growth | growth ratio | ours peak RSS MiB |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n, gib in enumerate(sizes):
+        growth = ""
+        if n:
+            before = sizes[n - 1]
+            ours_growth, raw_growth = wall[("ours", gib)] / wall[("ours", before)], wall[("raw", gib)] / wall[("raw", before)]
+            growth = f"{ours_growth:.2f} x | {raw_growth:.2f} x | {ours_growth / raw_growth:.2f}"
+        else:
+            growth = " | | "
+        peak = max(rss for _, rss in runs[("ours", gib)])
+        print(f"| {gib} | {wall[('ours', gib)]:.1f} | {wall[('raw', gib)]:.1f} | "
+              f"{wall[('ours', gib)] / wall[('raw', gib)]:.2f} | {growth} | {peak / 1024:.0f} |")
+    print("\ntargets: growth ratio within 0.90-1.10 at every step; peak RSS flat")
     return 0
 
 
