@@ -70,9 +70,25 @@ def test_transfer_then_rerun_changes_nothing(collections_path, cloud, producer, 
     # this transfer's intermediates cleaned up (other tests share the default containers)
     assert [o for o in objects(producer, "RegionOne", "cloudimages-exports") if o.startswith(source["id"])] == []
     assert [o for o in objects(producer, "RegionTwo", "cloudimages-imports") if o.startswith(source["id"])] == []
+    assert target["cloudimages_transfer_cleaned_up"] == "source,target"  # so a rerun need not look again
     rc, again = play(collections_path, cloud, tmp_path, {"region_transfer_image": source["id"]})
     assert rc == 0 and changed_count(again) == 0, again[-3000:]
     assert [i["id"] for i in target_images(producer, source["id"])] == [target["id"]]
+    # a run that died after the completion stamp and before its cleanup: the target has no record
+    # of it, and the export is still there; the rerun deletes it and records that
+    with producer.session() as s:
+        s.patch(f"{producer.url('image', 'RegionTwo')}/v2/images/{target['id']}",
+                json=[{"op": "remove", "path": "/cloudimages_transfer_cleaned_up"}],
+                headers={"Content-Type": "application/openstack-images-v2.1-json-patch"}).raise_for_status()
+        exports = f"{producer.url('object-store', 'RegionOne')}/cloudimages-exports"
+        s.put(f"{exports}/{source['id']}.vhd-00001", data=data[:1000]).raise_for_status()
+        s.put(f"{exports}/{source['id']}.vhd", data=b"",
+              headers={"X-Object-Manifest": f"cloudimages-exports/{source['id']}.vhd-"}).raise_for_status()
+    rc, again = play(collections_path, cloud, tmp_path, {"region_transfer_image": source["id"]})
+    assert rc == 0, failures(again)
+    assert [o for o in objects(producer, "RegionOne", "cloudimages-exports") if o.startswith(source["id"])] == []
+    [target] = target_images(producer, source["id"])
+    assert target["cloudimages_transfer_cleaned_up"] == "source,target"
 
 
 def test_check_mode_changes_nothing_in_either_region(collections_path, cloud, producer, unique, tmp_path):
