@@ -30,12 +30,14 @@ import shutil
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils import _cancel
 from ansible_collections.cloudimages.transfer.plugins.module_utils._disk_compare import QEMU_FORMATS, qemu_img
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import SegmentStep
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._local_files import write_atomically
+from ansible_collections.cloudimages.transfer.plugins.module_utils._options import from_params
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import Progress
 
 WRITABLE = ("raw", "qcow2", "vhd", "vmdk")
@@ -95,10 +97,10 @@ def inspect(tool: str, run_command, path: str, fmt: str) -> dict:
     return info
 
 
-def plan(params: dict, tool: str, run_command) -> dict:
+def plan(opts: Options, tool: str, run_command) -> dict:
     """What must happen: {"action": "none"|"convert", "why", "source": info, ...}."""
-    src, dest = params["src"], params["dest"]
-    want = glance_format(params["dest_format"])
+    src, dest = opts.src, opts.dest
+    want = glance_format(opts.dest_format)
     if not os.path.isfile(src):
         raise TransferError(f"Source {src} does not exist or is not a regular file")
     if os.path.isdir(dest):
@@ -109,7 +111,7 @@ def plan(params: dict, tool: str, run_command) -> dict:
         raise TransferError("src and dest are the same file")
     # 'auto' cannot tell a qcow2 or VHD whose header is damaged from raw data: name the format
     # where it is known (the role names the source image's disk_format)
-    info = inspect(tool, run_command, src, glance_format(params["src_format"]))
+    info = inspect(tool, run_command, src, glance_format(opts.src_format))
     source = {**identity(src), "format": info["glance_format"], "virtual_size": info["virtual-size"]}
     found = {"source": source, "dest_format": want}
     if not os.path.lexists(dest):
@@ -122,7 +124,7 @@ def plan(params: dict, tool: str, run_command) -> dict:
         if (held["size"], held["mtime_ns"]) == (record["dest"]["size"], record["dest"]["mtime_ns"]):
             return {**found, "action": "none", "record": record,
                     "why": f"{dest} holds the {want} conversion of this {source['format']} input (by its record)"}
-    if not params["force"]:
+    if not opts.force:
         raise TransferError(f"{dest} exists and no record shows it is the {want} conversion of {src}; "
                             "set force=true to replace it")
     return {**found, "action": "convert", "why": f"{dest} exists but is not the {want} conversion of this input"}
@@ -183,9 +185,9 @@ def md5_of(path: str) -> str:
     return digest.hexdigest()
 
 
-def convert(params: dict, found: dict, tool: str, run_command, progress=None) -> dict:
+def convert(opts: Options, found: dict, tool: str, run_command, progress=None) -> dict:
     """Convert into a private folder beside dest, verify, rename; write the record."""
-    src, dest, want = params["src"], params["dest"], found["dest_format"]
+    src, dest, want = opts.src, opts.dest, found["dest_format"]
     source = found["source"]
     scratch = tempfile.mkdtemp(prefix=f".{os.path.basename(dest)}.convert-", dir=os.path.dirname(os.path.abspath(dest)))
     try:
@@ -204,13 +206,13 @@ def convert(params: dict, found: dict, tool: str, run_command, progress=None) ->
         if made["virtual-size"] != source["virtual_size"]:
             raise TransferError(f"The {want} conversion of {src} has virtual size {made['virtual-size']}, the input "
                                 f"{source['virtual_size']}; nothing was written to {dest}")
-        if params.get("verify_content"):
+        if opts.verify_content:
             rc, said, err = run_command([tool, "compare", "-f", QEMU_FORMATS[source["format"]],
                                          "-F", QEMU_FORMATS[want], src, out])
             if rc != 0:
                 raise TransferError(f"The {want} conversion of {src} does not hold the same disk: "
                                     f"{(said or err).strip().replace(out, 'output')[-300:]}")
-        digest = md5_of(out) if params.get("checksum", True) else None
+        digest = md5_of(out) if opts.checksum else None
         os.replace(out, dest)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -223,18 +225,33 @@ def write_record(dest: str, record: dict) -> None:
     write_atomically(record_path(dest), json.dumps(record, sort_keys=True))
 
 
-def run(params: dict, run_command, check_mode: bool) -> dict:
-    """params: src, dest, src_format, dest_format, force, verify_content, checksum, progress_file.
-    ``run_command`` is the module's (argv list -> (rc, stdout, stderr)); no shell."""
-    if not params.get("dest_format"):
+@dataclass(frozen=True)
+class Options:
+    """What disk_image_convert was asked to do, unpacked once from the module's parameters."""
+
+    src: str
+    dest: str
+    dest_format: str | None = None
+    src_format: str = "auto"
+    force: bool = False
+    verify_content: bool = False
+    checksum: bool = True
+    progress_file: str | None = None
+
+    from_params = classmethod(from_params)
+
+
+def run(opts: Options, run_command, check_mode: bool) -> dict:
+    """``run_command`` is the module's (argv list -> (rc, stdout, stderr)); no shell."""
+    if not opts.dest_format:
         raise TransferError("Give dest_format")
-    if glance_format(params["dest_format"]) not in WRITABLE:
-        raise TransferError(f"dest_format must be one of {', '.join(WRITABLE)}, got {params['dest_format']!r}")
+    if glance_format(opts.dest_format) not in WRITABLE:
+        raise TransferError(f"dest_format must be one of {', '.join(WRITABLE)}, got {opts.dest_format!r}")
     tool = qemu_img("Converting a disk image needs")
-    found = plan(params, tool, run_command)
+    found = plan(opts, tool, run_command)
     source = found["source"]
     result = {"changed": found["action"] == "convert", "src_format": source["format"],
-              "dest_format": found["dest_format"], "virtual_size": source["virtual_size"], "dest": params["dest"],
+              "dest_format": found["dest_format"], "virtual_size": source["virtual_size"], "dest": opts.dest,
               "plan": {"action": found["action"], "reason": found["why"]},
               "diff": {"before": {"dest": found.get("record", {}).get("dest") if found["action"] == "none" else None},
                        "after": {"dest_format": found["dest_format"], "virtual_size": source["virtual_size"]}}}
@@ -244,19 +261,19 @@ def run(params: dict, run_command, check_mode: bool) -> dict:
                       msg=f"{found['why']}; nothing to do")
         return result
     if check_mode:
-        result["msg"] = f"would convert {params['src']} ({source['format']}) to {found['dest_format']}: {found['why']}"
+        result["msg"] = f"would convert {opts.src} ({source['format']}) to {found['dest_format']}: {found['why']}"
         return result
     progress = None
-    if params.get("progress_file"):
-        progress = Progress(params["progress_file"], "convert", params["src"], params["dest"],
+    if opts.progress_file:
+        progress = Progress(opts.progress_file, "convert", opts.src, opts.dest,
                             [SegmentStep(1, "convert", source["size"])])
-    done = convert(params, found, tool, run_command, progress)
+    done = convert(opts, found, tool, run_command, progress)
     if progress:
         progress.finish("done")
     made = done["record"]["dest"]
     rate = source["size"] / done["seconds"] / 1e6 if done["seconds"] > 0 else 0.0
     result.update(size=made["size"], md5=made["md5"], seconds=done["seconds"],
-                  msg=f"converted {params['src']} ({source['format']}, {source['size']} bytes) to {params['dest']} "
+                  msg=f"converted {opts.src} ({source['format']}, {source['size']} bytes) to {opts.dest} "
                       f"({found['dest_format']}, {made['size']} bytes) in {done['seconds']:.1f} s ({rate:.0f} MB/s); "
                       f"virtual size {source['virtual_size']} kept")
     return result

@@ -20,6 +20,7 @@ kind unless ``manifest`` says otherwise.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import (
     default_prefix,
@@ -28,6 +29,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import (
 )
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_write import apply_write, expiry_headers, plan_write
 from ansible_collections.cloudimages.transfer.plugins.module_utils._large_object import piece_steps, read_verified_source
+from ansible_collections.cloudimages.transfer.plugins.module_utils._options import from_params
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import (
     Progress,
     SegmentMismatch,
@@ -37,22 +39,48 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer imp
 )
 
 
-def run(params: dict, source, target, check_mode: bool) -> dict:
-    dlo, warnings = read_verified_source(source, params["container"], params["object"], params.get("layout") or "any")
-    dest = params.get("target") or {}
-    container = dest.get("container") or dlo.container
-    name = dest.get("object") or dlo.name
-    seg_container = dest.get("segment_container") or container
-    prefix = dest.get("segment_prefix") or default_prefix(name)
-    kind = dlo.kind if params.get("manifest") in (None, "keep") else params["manifest"]
+@dataclass(frozen=True)
+class Options:
+    """What swift_dlo_copy was asked to do, unpacked once from the module's parameters (the
+    target's names from its ``target`` dictionary; its connection is the caller's business)."""
+
+    container: str
+    object: str
+    target_container: str | None = None
+    target_object: str | None = None
+    target_segment_container: str | None = None
+    target_segment_prefix: str | None = None
+    manifest: str = "keep"
+    layout: str = "any"
+    expire_after: int | None = None
+    create_container: bool = True
+    stale_segments: str = "delete"
+    concurrency: int = 4
+    progress_file: str | None = None
+
+    @classmethod
+    def from_params(cls, params: dict) -> Options:
+        target = params.get("target") or {}
+        flat = {**params, **{f"target_{key}": target.get(key)
+                             for key in ("container", "object", "segment_container", "segment_prefix")}}
+        return from_params(cls, flat)
+
+
+def run(opts: Options, source, target, check_mode: bool) -> dict:
+    dlo, warnings = read_verified_source(source, opts.container, opts.object, opts.layout)
+    container = opts.target_container or dlo.container
+    name = opts.target_object or dlo.name
+    seg_container = opts.target_segment_container or container
+    prefix = opts.target_segment_prefix or default_prefix(name)
+    kind = dlo.kind if opts.manifest == "keep" else opts.manifest
     steps, sources = [], {}
     for step, piece in piece_steps(dlo):
         step.name = segment_name(prefix, step.number)
         steps.append(step)
         sources[step.name] = piece
-    expiry = expiry_headers(params.get("expire_after"))
+    expiry = expiry_headers(opts.expire_after)
     plan = plan_write(target, container, name, seg_container, prefix, steps, {**dlo.headers, **expiry},
-                      params["create_container"], params["stale_segments"], kind=kind)
+                      opts.create_container, opts.stale_segments, kind=kind)
     label = f"{source.region}:{dlo.container}/{dlo.name} -> {target.region}:{container}/{name}"
     result = {"changed": plan.changed, "source": f"{dlo.container}/{dlo.name}", "source_region": source.region,
               "source_kind": dlo.kind, "kind": kind, "object": f"{container}/{name}", "region": target.region,
@@ -65,11 +93,11 @@ def run(params: dict, source, target, check_mode: bool) -> dict:
     elif check_mode:
         result["msg"] = f"{label}: would copy {len(plan.to_transfer)} of {len(steps)} segments"
     else:
-        progress = Progress(params.get("progress_file"), "copy", f"{source.region}:{dlo.container}/{dlo.name}",
+        progress = Progress(opts.progress_file, "copy", f"{source.region}:{dlo.container}/{dlo.name}",
                             f"{target.region}:{container}/{name}", steps)
         apply_write(target, plan, lambda step: copy_segment(source, target, sources[step.name], seg_container, step,
                                                             progress, expiry),
-                    params["concurrency"], progress)
+                    opts.concurrency, progress)
         result["etag"] = plan.etag if kind == "dlo" else target.head_object(container, name).get("etag", "").strip('"')
         result["msg"] = f"{label}: copied {len(plan.to_transfer)} of {len(steps)} segments, verified by MD5"
     result["bytes_copied"] = 0 if check_mode else sum(s.size for s in plan.to_transfer)

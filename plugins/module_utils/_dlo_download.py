@@ -19,11 +19,13 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from dataclasses import dataclass
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import SegmentStep, summarize, unquote_etag
 from ansible_collections.cloudimages.transfer.plugins.module_utils._large_object import piece_steps, read_verified_source
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._local_files import open_own, read_json, write_json
+from ansible_collections.cloudimages.transfer.plugins.module_utils._options import from_params
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import (
     Progress,
     SegmentMismatch,
@@ -57,8 +59,57 @@ def local_matches(path: str, steps: list) -> list:
         os.close(fd)
 
 
-def run(params: dict, swift, check_mode: bool) -> dict:
-    container, name, dest = params["container"], params["object"], params["dest"]
+@dataclass(frozen=True)
+class Options:
+    """What swift_dlo_download was asked to do, unpacked once from the module's parameters."""
+
+    container: str
+    object: str
+    dest: str
+    mode: str = "segments"
+    layout: str = "any"
+    force: bool = False
+    concurrency: int = 4
+    progress_file: str | None = None
+
+    from_params = classmethod(from_params)
+
+
+def run(opts: Options, swift, check_mode: bool) -> dict:
+    """Find the source, plan what the local files lack, fetch it, and report."""
+    check_destination(opts.dest)
+    dlo, warnings = read_verified_source(swift, opts.container, opts.object, opts.layout)
+    pairs = piece_steps(dlo)
+    steps, pieces = [pair[0] for pair in pairs], {step.number: piece for step, piece in pairs}
+    result = {"object": f"{opts.container}/{opts.object}", "region": swift.region, "dest": opts.dest, "size": dlo.size,
+              "etag": dlo.etag, "kind": dlo.kind, "download_mode": opts.mode}
+    if warnings:
+        result["warnings"] = warnings
+    if destination_identical(opts, dlo, steps):
+        return {**result, "changed": False, "bytes_fetched": 0, "segments": [s.as_dict() for s in steps],
+                "msg": f"{opts.dest} already holds {opts.container}/{opts.object} ({len(steps)} segments verified by "
+                       "MD5); nothing to do"}
+    identity = {"region": swift.region, "object": f"{opts.container}/{opts.object}", "etag": dlo.etag, "size": dlo.size}
+    todo = plan_fetch(opts, identity, steps)
+    result.update(changed=True, plan=summarize(steps), segments=[s.as_dict() for s in steps],
+                  diff={"before": {"path": opts.dest, "exists": os.path.exists(opts.dest)},
+                        "after": {"path": opts.dest, "size": dlo.size, "etag": dlo.etag}})
+    if check_mode:
+        result["bytes_fetched"] = 0
+        result["msg"] = f"would fetch {len(todo)} of {len(steps)} segments of {opts.container}/{opts.object} into {opts.dest}"
+        return result
+    result["md5s_recorded"] = fetch_into_place(opts, swift, dlo, identity, steps, todo, pieces)
+    result["bytes_fetched"] = sum(s.size for s in todo)
+    for step in todo:
+        step.action = "fetched"
+    result["segments"] = [s.as_dict() for s in steps]
+    result["msg"] = (f"fetched {len(todo)} of {len(steps)} segments of {opts.container}/{opts.object} ({dlo.size} "
+                     f"bytes) into {opts.dest}; every segment and the whole verified")
+    return result
+
+
+def check_destination(dest: str) -> None:
+    """A file path in a writable directory that exists."""
     directory = os.path.dirname(os.path.abspath(dest))
     if not os.path.isdir(directory):
         raise TransferError(f"The destination directory {directory} does not exist")
@@ -66,51 +117,50 @@ def run(params: dict, swift, check_mode: bool) -> dict:
         raise TransferError(f"The destination directory {directory} is not writable")
     if os.path.isdir(dest):
         raise TransferError(f"The destination {dest} is a directory; give a file path")
-    dlo, warnings = read_verified_source(swift, container, name, params.get("layout") or "any")
-    pairs = piece_steps(dlo)
-    steps, pieces = [pair[0] for pair in pairs], {step.number: piece for step, piece in pairs}
-    result = {"object": f"{container}/{name}", "region": swift.region, "dest": dest, "size": dlo.size,
-              "etag": dlo.etag, "kind": dlo.kind, "download_mode": params["mode"]}
-    if warnings:
-        result["warnings"] = warnings
 
-    if os.path.exists(dest):
-        if os.path.getsize(dest) == dlo.size and len(local_matches(dest, steps)) == len(steps):
-            for step in steps:
-                step.action, step.reason = "keep", "destination already identical"
-            return {**result, "changed": False, "bytes_fetched": 0, "segments": [s.as_dict() for s in steps],
-                    "msg": f"{dest} already holds {container}/{name} ({len(steps)} segments verified by MD5); "
-                           "nothing to do"}
-        if not params["force"]:
-            raise TransferError(f"{dest} exists and differs from {container}/{name}; "
-                                "set force=true to replace it")
 
-    part, meta = temp_paths(dest)
-    identity = {"region": swift.region, "object": f"{container}/{name}", "etag": dlo.etag, "size": dlo.size}
-    resumable = params["mode"] == "segments" and os.path.exists(meta) and read_json(meta) == identity
+def destination_identical(opts: Options, dlo, steps: list) -> bool:
+    """True when dest already holds the object (every segment by MD5); a different dest is
+    replaced only with force."""
+    if not os.path.exists(opts.dest):
+        return False
+    if os.path.getsize(opts.dest) == dlo.size and len(local_matches(opts.dest, steps)) == len(steps):
+        for step in steps:
+            step.action, step.reason = "keep", "destination already identical"
+        return True
+    if not opts.force:
+        raise TransferError(f"{opts.dest} exists and differs from {opts.container}/{opts.object}; "
+                            "set force=true to replace it")
+    return False
+
+
+def plan_fetch(opts: Options, identity: dict, steps: list) -> list:
+    """Mark each segment kept (the temporary file of an earlier run of the same object holds
+    it, verified by MD5) or to fetch; the segments to fetch."""
+    part, meta = temp_paths(opts.dest)
+    resumable = opts.mode == "segments" and os.path.exists(meta) and read_json(meta) == identity
     held = {s.name for s in local_matches(part, steps)} if resumable else set()
     for step in steps:
         step.action, step.reason = ("keep", "already fetched and verified") if step.name in held else ("transfer", "missing")
-    todo = [s for s in steps if s.action != "keep"]
-    result.update(changed=True, plan=summarize(steps), segments=[s.as_dict() for s in steps],
-                  diff={"before": {"path": dest, "exists": os.path.exists(dest)},
-                        "after": {"path": dest, "size": dlo.size, "etag": dlo.etag}})
-    if check_mode:
-        result["bytes_fetched"] = 0
-        result["msg"] = f"would fetch {len(todo)} of {len(steps)} segments of {container}/{name} into {dest}"
-        return result
+    return [s for s in steps if s.action != "keep"]
 
+
+def fetch_into_place(opts: Options, swift, dlo, identity: dict, steps: list, todo: list, pieces: dict) -> bool:
+    """Fetch into the temporary file, then rename it onto dest; whether the segments' MD5s were
+    recorded on the file (for a later upload of it)."""
+    part, meta = temp_paths(opts.dest)
     write_json(meta, identity)
     fd = open_own(part, os.O_RDWR | os.O_CREAT)
     try:
         os.ftruncate(fd, dlo.size)
-        progress = Progress(params.get("progress_file"), "download", f"{swift.region}:{container}/{name}", dest, steps)
+        progress = Progress(opts.progress_file, "download", f"{swift.region}:{opts.container}/{opts.object}", opts.dest,
+                            steps)
         with BackgroundSync(fd) as syncer:
-            if params["mode"] == "whole":
+            if opts.mode == "whole":
                 fetch_whole(swift, dlo, fd, steps, progress)
             else:
                 run_parallel(todo, lambda step: fetch_segment(swift, pieces[step.number], fd, step, progress,
-                                                              syncer.poke), params["concurrency"])
+                                                              syncer.poke), opts.concurrency)
         os.fsync(fd)
         # for a later swift_dlo_upload of this file: the ETags it sends need no second MD5 pass
         recorded = record_segment_md5s(fd, steps)
@@ -122,19 +172,12 @@ def run(params: dict, swift, check_mode: bool) -> dict:
     # page cache, not the disk, and cost a whole MD5 pass.
     if os.path.getsize(part) != dlo.size:
         raise TransferError(f"The temporary file {part} is {os.path.getsize(part)} bytes, not the "
-                            f"{dlo.size} of {container}/{name}; it is kept for the next run")
+                            f"{dlo.size} of {opts.container}/{opts.object}; it is kept for the next run")
     os.chmod(part, 0o644 & ~current_umask())
-    os.replace(part, dest)
+    os.replace(part, opts.dest)
     os.unlink(meta)
     progress.finish("done")
-    result["bytes_fetched"] = sum(s.size for s in todo)
-    for step in todo:
-        step.action = "fetched"
-    result["segments"] = [s.as_dict() for s in steps]
-    result["md5s_recorded"] = recorded
-    result["msg"] = (f"fetched {len(todo)} of {len(steps)} segments of {container}/{name} ({dlo.size} bytes) "
-                     f"into {dest}; every segment and the whole verified")
-    return result
+    return recorded
 
 
 class BackgroundSync:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import (
     default_prefix,
@@ -18,6 +19,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import (
 )
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_write import apply_write, expiry_headers, plan_write
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
+from ansible_collections.cloudimages.transfer.plugins.module_utils._options import from_params
 from ansible_collections.cloudimages.transfer.plugins.module_utils._slo import is_slo, max_manifest_segments
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import (
     Progress,
@@ -32,15 +34,38 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer imp
 )
 
 
-def manifest_headers(params: dict) -> tuple[dict, list]:
+@dataclass(frozen=True)
+class Options:
+    """What swift_dlo_upload was asked to do, unpacked once from the module's parameters."""
+
+    container: str
+    object: str
+    state: str = "present"
+    src: str | None = None
+    manifest: str = "dlo"
+    segment_size: str | None = None
+    segment_container: str | None = None
+    segment_prefix: str | None = None
+    headers: dict = field(default_factory=dict)
+    metadata: dict = field(default_factory=dict)
+    expire_after: int | None = None
+    create_container: bool = True
+    stale_segments: str = "delete"
+    concurrency: int = 4
+    progress_file: str | None = None
+
+    from_params = classmethod(from_params)
+
+
+def manifest_headers(opts: Options) -> tuple[dict, list]:
     """The manifest's headers, and a warning for each metadata key that had to be renamed.
 
     Swift's server drops request headers whose names hold ``_`` (so ``build_id`` would never
     be stored and every rerun would differ): such keys are sent with ``-`` instead, which is
     how Swift then lists them (``X-Object-Meta-Build-Id``).
     """
-    headers, warnings = dict(params.get("headers") or {}), []
-    for key, value in (params.get("metadata") or {}).items():
+    headers, warnings = dict(opts.headers), []
+    for key, value in opts.metadata.items():
         sent = key.replace("_", "-")
         if sent != key:
             warnings.append(f"metadata key {key!r} is stored as {sent!r}: Swift drops header names with '_'")
@@ -48,33 +73,32 @@ def manifest_headers(params: dict) -> tuple[dict, list]:
     return headers, warnings
 
 
-def run(params: dict, swift, check_mode: bool) -> dict:
-    if params["state"] == "absent":
-        return delete(params, swift, check_mode)
-    container, name = params["container"], params["object"]
-    src = params["src"]
+def run(opts: Options, swift, check_mode: bool) -> dict:
+    if opts.state == "absent":
+        return delete(opts, swift, check_mode)
+    container, name, src = opts.container, opts.object, opts.src
     if not src:
         raise TransferError("src is required with state=present")
     if not os.path.isfile(src) or not os.access(src, os.R_OK):
         raise TransferError(f"Cannot read the source file {src}: it does not exist, is not a file, or is not readable")
     size = os.path.getsize(src)
-    kind = params.get("manifest") or "dlo"
-    segment_size = segment_size_for(swift, params["segment_size"], size,
-                                    max_manifest_segments(swift) if kind == "slo" else None)
-    prefix = params["segment_prefix"] or default_prefix(name)
-    seg_container = params["segment_container"] or container
+    segment_size = segment_size_for(swift, opts.segment_size, size,
+                                    max_manifest_segments(swift) if opts.manifest == "slo" else None)
+    prefix = opts.segment_prefix or default_prefix(name)
+    seg_container = opts.segment_container or container
     steps = layout_steps(prefix, size, segment_size)
-    headers, warnings = manifest_headers(params)
-    expiry = expiry_headers(params.get("expire_after"))
+    headers, warnings = manifest_headers(opts)
+    expiry = expiry_headers(opts.expire_after)
     headers.update(expiry)
     fd = os.open(src, os.O_RDONLY)
     try:
         plan = plan_write(swift, container, name, seg_container, prefix, steps, headers,
-                          params["create_container"], params["stale_segments"],
-                          resolve_hash=lambda step: md5_of_file_range(fd, step.offset, step.size), kind=kind)
+                          opts.create_container, opts.stale_segments,
+                          resolve_hash=lambda step: md5_of_file_range(fd, step.offset, step.size), kind=opts.manifest)
         result = {"changed": plan.changed, "object": f"{container}/{name}", "region": swift.region,
-                  "kind": kind, "manifest": plan.after()["manifest"], "size": size, "segment_size": segment_size,
-                  "plan": plan.summary(), "diff": {"before": plan.before or {}, "after": plan.after()}}
+                  "kind": opts.manifest, "manifest": plan.after()["manifest"], "size": size,
+                  "segment_size": segment_size, "plan": plan.summary(),
+                  "diff": {"before": plan.before or {}, "after": plan.after()}}
         if warnings:
             result["warnings"] = warnings
         if not plan.changed:
@@ -83,11 +107,11 @@ def run(params: dict, swift, check_mode: bool) -> dict:
         elif check_mode:
             result["msg"] = f"would upload {len(plan.to_transfer)} of {len(steps)} segments ({why(plan)})"
         else:
-            progress = Progress(params.get("progress_file"), "upload", src, f"{swift.region}:{container}/{name}", steps)
+            progress = Progress(opts.progress_file, "upload", src, f"{swift.region}:{container}/{name}", steps)
             recorded = recorded_segment_md5s(fd, segment_size)
             apply_write(swift, plan, lambda step: upload_segment(swift, fd, seg_container, step, progress,
                                                                  recorded.get(step.offset), expiry),
-                        params["concurrency"], progress)
+                        opts.concurrency, progress)
             result["md5s_from_record"] = len([s for s in plan.to_transfer if s.offset in recorded])
             result["msg"] = f"uploaded {len(plan.to_transfer)} of {len(steps)} segments to {container}/{name} ({why(plan)})"
         result["bytes_sent"] = 0 if check_mode else sum(s.size for s in plan.to_transfer)
@@ -139,7 +163,7 @@ def upload_segment(swift, fd: int, container: str, step, progress, recorded: str
     with_retries(step, attempt, swift.http.policy, f"upload segment {step.name} to {swift.where(container)}", progress)
 
 
-def delete(params: dict, swift, check_mode: bool) -> dict:
+def delete(opts: Options, swift, check_mode: bool) -> dict:
     """Delete the manifest first (no reader sees a partial object), then only its own segments.
 
     Its own: the numbered names this collection writes under the prefix, or, where the prefix
@@ -148,10 +172,10 @@ def delete(params: dict, swift, check_mode: bool) -> dict:
     Without a manifest, the segments an interrupted delete left under the collection's own
     naming (segment_container/segment_prefix, or ``<object>-``) are deleted.
     """
-    container, name = params["container"], params["object"]
+    container, name = opts.container, opts.object
     headers = swift.head_object(container, name)
     if headers is None:
-        return delete_leftovers(params, swift, check_mode)
+        return delete_leftovers(opts, swift, check_mode)
     if is_slo(headers):
         return delete_slo(swift, container, name, check_mode)
     manifest = headers.get("x-object-manifest")
@@ -177,7 +201,7 @@ def delete(params: dict, swift, check_mode: bool) -> dict:
         result["msg"] = f"would delete the manifest {container}/{name} and its {len(segments)} segments{left}"
         return result
     swift.delete_object(container, name)
-    run_parallel(segments, lambda seg: swift.delete_object(seg_container, seg), max(1, params["concurrency"]))
+    run_parallel(segments, lambda seg: swift.delete_object(seg_container, seg), max(1, opts.concurrency))
     result["msg"] = f"deleted the manifest {container}/{name} and its {len(segments)} segments{left}"
     return result
 
@@ -197,11 +221,11 @@ def delete_slo(swift, container: str, name: str, check_mode: bool) -> dict:
     return result
 
 
-def delete_leftovers(params: dict, swift, check_mode: bool) -> dict:
+def delete_leftovers(opts: Options, swift, check_mode: bool) -> dict:
     """No manifest: only the collection's own numbered segments of this object may be left over."""
-    container, name = params["container"], params["object"]
-    seg_container = params.get("segment_container") or container
-    prefix = params.get("segment_prefix") or default_prefix(name)
+    container, name = opts.container, opts.object
+    seg_container = opts.segment_container or container
+    prefix = opts.segment_prefix or default_prefix(name)
     listing = swift.list_objects(seg_container, prefix) if swift.head_container(seg_container) else []
     leftovers, _others = deletable_segments(prefix, listing)
     result = {"changed": bool(leftovers), "object": f"{container}/{name}", "region": swift.region,
@@ -212,7 +236,7 @@ def delete_leftovers(params: dict, swift, check_mode: bool) -> dict:
     result["diff"] = {"before": {"manifest": None, "segments": len(leftovers)}, "after": {}}
     verb = "would delete" if check_mode else "deleted"
     if not check_mode:
-        run_parallel(leftovers, lambda seg: swift.delete_object(seg_container, seg), max(1, params["concurrency"]))
+        run_parallel(leftovers, lambda seg: swift.delete_object(seg_container, seg), max(1, opts.concurrency))
     result["msg"] = (f"{container}/{name} has no manifest in region {swift.region}; {verb} the {len(leftovers)} "
                      f"segments an interrupted delete or upload left under {seg_container}/{prefix}")
     return result

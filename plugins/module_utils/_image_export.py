@@ -17,6 +17,7 @@ id and checksum, which is what makes a rerun find a finished export and change n
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import (
     default_prefix,
@@ -37,7 +38,8 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_write im
 )
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._http import COPY_CHUNK
-from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import Poller, TasksApi
+from ansible_collections.cloudimages.transfer.plugins.module_utils._options import from_params
+from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import TasksApi, Waiting
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import RATE, Progress, SegmentMismatch, StreamBody
 
 META_IMAGE = "X-Object-Meta-Cloudimages-Source-Image"
@@ -73,53 +75,57 @@ def export_problems(dlo) -> list:
     return dlo_problems(dlo) + layout_warnings(dlo.prefix, dlo.segments)
 
 
-def run(params: dict, glance, swift, check_mode: bool) -> dict:
-    image = glance.find_image(params.get("image"), params.get("filters"))
+@dataclass(frozen=True)
+class Options:
+    """What image_export was asked to do, unpacked once from the module's parameters."""
+
+    container: str
+    image: str | None = None
+    filters: dict = field(default_factory=dict)
+    object: str | None = None
+    method: str = "auto"
+    create_container: bool = True
+    segment_size: str | None = None
+    expire_after: int | None = None
+
+    waiting: Waiting = field(default_factory=Waiting)  # poll_interval, wait_timeout, task_retries, max_size, progress_file
+
+    @classmethod
+    def from_params(cls, params: dict) -> Options:
+        return from_params(cls, {**params, "waiting": Waiting.from_params(params)})
+
+
+def run(opts: Options, glance, swift, check_mode: bool) -> dict:
+    """Find the image and an export already made of it; else plan the export, make it, verify
+    and stamp it, and report."""
+    image = glance.find_image(opts.image, opts.filters)
     where = glance.where(image["id"])
-    container = params["container"]
-    check_container_name(container)
-    preflight(image, where, params.get("max_size"))
+    check_container_name(opts.container)
+    preflight(image, where, opts.waiting.max_size)
     vendor_name = f"{image['id']}.vhd"
-    name = params.get("object") or vendor_name
-    location = f"{container}/{name}"
+    name = opts.object or vendor_name
+    location = f"{opts.container}/{name}"
     result = {"image_id": image["id"], "export_location": location, "region": glance.region,
               "size": image.get("size"), "checksum": image.get("checksum")}
-    done = finished(swift, container, name, image)
+    done = finished(swift, opts.container, name, image)
     if done is not None:
         return {**result, "changed": False, "method": "none", "verification": verification(done, image),
                 "bytes": done.size, "bytes_identical": done.headers.get(META_IDENTICAL.lower()) == "true",
                 "msg": f"{location} in region {swift.region} already holds a verified export of {where}; "
                        "nothing to do"}
-    method = params["method"]
-    if method == "auto":
-        method = "task" if TasksApi(glance).available() else "stream"
-    if method == "task" and name != vendor_name:
-        raise TransferError(f"method task always writes {vendor_name}; leave object unset or use method stream")
-    creates = swift.head_container(container) is None
-    if creates and not params["create_container"]:
-        raise TransferError(f"Container {container} does not exist in region {swift.region} "
-                            "and create_container is false", missing=container)
+    method, creates = plan_export(opts, glance, swift, name, vendor_name)
     result.update(changed=True, method=method, diff={"before": {}, "after": {"export_location": location}})
     if check_mode:
         result["msg"] = (f"would export {where} to {location} with method {method}"
-                         + (f" (creating container {container})" if creates else ""))
+                         + (f" (creating container {opts.container})" if creates else ""))
         return result
     if creates:
-        swift.put_container(container)
+        swift.put_container(opts.container)
     if method == "task":
-        poller = Poller.from_params(params)
-        task = TasksApi(glance).run(
-            "export", {"image_uuid": image["id"], "receiving_swift_container": container}, poller,
-            params["task_retries"],
-            matches=lambda given: given.get("image_uuid") == image["id"]
-            and given.get("receiving_swift_container") == container)
-        reported = (task.get("result") or {}).get("export_location")
-        if reported != location:
-            raise TransferError(f"The export task {task['id']} reports {reported}, expected {location}")
-        result["task"] = task
+        result["task"] = task_export(opts, glance, image, location)
     else:
-        stream_export(params, glance, swift, image, container, name)
-    dlo = read_dlo(swift, container, name)
+        stream_export(opts, glance, swift, image, opts.container, name)
+    dlo = read_dlo(swift, opts.container, name)
     problems = export_problems(dlo) if dlo else ["no manifest"]
     if problems:
         raise TransferError(f"The export of {where} at {location} does not verify: {'; '.join(problems)}")
@@ -129,6 +135,35 @@ def run(params: dict, glance, swift, check_mode: bool) -> dict:
     result["bytes"], result["bytes_identical"] = dlo.size, identical
     result["msg"] = f"exported {where} to {location} ({dlo.size} bytes, method {method}); verified"
     return result
+
+
+def plan_export(opts: Options, glance, swift, name: str, vendor_name: str) -> tuple[str, bool]:
+    """(the method - auto picks the vendor's task where Glance has the tasks API -, whether the
+    container must be created)."""
+    method = opts.method
+    if method == "auto":
+        method = "task" if TasksApi(glance).available() else "stream"
+    if method == "task" and name != vendor_name:
+        raise TransferError(f"method task always writes {vendor_name}; leave object unset or use method stream")
+    creates = swift.head_container(opts.container) is None
+    if creates and not opts.create_container:
+        raise TransferError(f"Container {opts.container} does not exist in region {swift.region} "
+                            "and create_container is false", missing=opts.container)
+    return method, creates
+
+
+def task_export(opts: Options, glance, image: dict, location: str) -> dict:
+    """The vendor's export task (a running one for the same image and container is joined);
+    the task, once it reports the expected location."""
+    task = TasksApi(glance).run(
+        "export", {"image_uuid": image["id"], "receiving_swift_container": opts.container}, opts.waiting.poller(),
+        opts.waiting.task_retries,
+        matches=lambda given: given.get("image_uuid") == image["id"]
+        and given.get("receiving_swift_container") == opts.container)
+    reported = (task.get("result") or {}).get("export_location")
+    if reported != location:
+        raise TransferError(f"The export task {task['id']} reports {reported}, expected {location}")
+    return task
 
 
 def verification(dlo, image: dict) -> dict:
@@ -148,50 +183,27 @@ def stamp(swift, dlo, image: dict, identical: bool) -> None:
     swift.post_object(dlo.container, dlo.name, headers)
 
 
-def stream_export(params: dict, glance, swift, image: dict, container: str, name: str) -> None:
+def stream_export(opts: Options, glance, swift, image: dict, container: str, name: str) -> None:
     """One GET of the image, cut into segments; the manifest only after the whole is verified."""
-    segment_size = segment_size_for(swift, params["segment_size"], image.get("size") or 0)
-    expiry = expiry_headers(params.get("expire_after"))
+    segment_size = segment_size_for(swift, opts.segment_size, image.get("size") or 0)
+    expiry = expiry_headers(opts.expire_after)
     prefix = default_prefix(name)
     steps = layout_steps(prefix, image.get("size") or 0, segment_size)
     stale, foreign = stale_segments(prefix, swift.list_objects(container, prefix), steps)
     refuse_foreign(swift, container, prefix, name, foreign)
     for old in stale:
         swift.delete_object(container, old)
-    whole_md5 = hashlib.md5()
-    algo = image.get("os_hash_algo")
-    whole_hash = hashlib.new(algo) if algo in hashlib.algorithms_available else None
-    progress = Progress(params.get("progress_file"), "stream export", glance.where(image["id"]),
-                        swift.where(container, name), steps)
+    where = glance.where(image["id"])
+    progress = Progress(opts.waiting.progress_file, "stream export", where, swift.where(container, name), steps)
+    whole = WholeHashes(image.get("os_hash_algo"))
     resp = glance.open_image_data(image["id"])
     try:
-        source = resp.raw.stream(COPY_CHUNK, decode_content=False)
-        carry = b""
+        cutter = Cutter(resp.raw.stream(COPY_CHUNK, decode_content=False), whole, progress)
         for step in steps:
-            seg_md5 = hashlib.md5()
-
-            def chunks(size=step.size, seg_md5=seg_md5):
-                nonlocal carry
-                left = size
-                while left:
-                    piece = carry or next(source, b"")
-                    if piece and not carry:
-                        RATE.take(len(piece))  # paid once, as it arrives
-                    carry = b""
-                    if not piece:
-                        return
-                    piece, carry = piece[:left], piece[left:]
-                    seg_md5.update(piece)
-                    whole_md5.update(piece)
-                    if whole_hash is not None:
-                        whole_hash.update(piece)
-                    left -= len(piece)
-                    progress.add(len(piece))
-                    yield piece
-
-            put = swift.put_object(container, step.name, StreamBody(chunks(), step.size), length=step.size,
+            chunks, seg_md5 = cutter.segment(step.size)
+            put = swift.put_object(container, step.name, StreamBody(chunks, step.size), length=step.size,
                                    retry=False, headers={"Content-Type": "application/octet-stream", **expiry},
-                                   what=f"write segment {step.name} of the export of {glance.where(image['id'])}")
+                                   what=f"write segment {step.name} of the export of {where}")
             step.md5 = unquote_etag(put.headers.get("Etag"))
             if step.md5 != seg_md5.hexdigest():
                 raise SegmentMismatch(f"segment {step.name} was stored with ETag {step.md5}; "
@@ -199,15 +211,63 @@ def stream_export(params: dict, glance, swift, image: dict, container: str, name
             progress.segment(step.name, "done")
     finally:
         resp.close()
-    if image.get("checksum") and whole_md5.hexdigest() != image["checksum"]:
-        raise TransferError(f"{glance.where(image['id'])} streamed with MD5 {whole_md5.hexdigest()}; "
-                            f"its checksum is {image['checksum']}; no manifest written")
-    if whole_hash is not None and image.get("os_hash_value") and whole_hash.hexdigest() != image["os_hash_value"]:
-        raise TransferError(f"{glance.where(image['id'])} streamed with another {algo} than its os_hash_value; "
-                            "no manifest written")
+    whole.check(image, where)
     swift.put_object(container, name, b"", length=0,
                      headers={"X-Object-Manifest": manifest_value(container, prefix), **expiry},
                      what=f"write the manifest {swift.where(container, name)}")
     # the manifest must read back as exactly these segments (not a stale one left beside them)
     verify_written(swift, WritePlan(container, name, container, prefix, steps))
     progress.finish("done")
+
+
+class WholeHashes:
+    """The whole image's MD5, and its os_hash_algo hash where this Python has that algorithm."""
+
+    def __init__(self, algo: str | None):
+        self.algo = algo
+        self.md5 = hashlib.md5()
+        self.hash = hashlib.new(algo) if algo in hashlib.algorithms_available else None
+
+    def update(self, piece: bytes) -> None:
+        self.md5.update(piece)
+        if self.hash is not None:
+            self.hash.update(piece)
+
+    def check(self, image: dict, where: str) -> None:
+        """The stream must be the image Glance describes: its checksum, and its os_hash_value."""
+        if image.get("checksum") and self.md5.hexdigest() != image["checksum"]:
+            raise TransferError(f"{where} streamed with MD5 {self.md5.hexdigest()}; its checksum is {image['checksum']}; "
+                                "no manifest written")
+        if self.hash is not None and image.get("os_hash_value") and self.hash.hexdigest() != image["os_hash_value"]:
+            raise TransferError(f"{where} streamed with another {self.algo} than its os_hash_value; no manifest written")
+
+
+class Cutter:
+    """Cuts one stream of chunks into consecutive segments of given sizes, hashing each segment
+    and the whole, counting progress and paying the bandwidth cap once per byte."""
+
+    def __init__(self, source, whole: WholeHashes, progress):
+        self.source, self.whole, self.progress = source, whole, progress
+        self.carry = b""
+
+    def segment(self, size: int):
+        """(the segment's chunks - exactly ``size`` bytes unless the stream ends first -, its MD5 so far)."""
+        seg_md5 = hashlib.md5()
+
+        def chunks():
+            left = size
+            while left:
+                piece = self.carry or next(self.source, b"")
+                if piece and not self.carry:
+                    RATE.take(len(piece))  # paid once, as it arrives
+                self.carry = b""
+                if not piece:
+                    return
+                piece, self.carry = piece[:left], piece[left:]
+                seg_md5.update(piece)
+                self.whole.update(piece)
+                left -= len(piece)
+                self.progress.add(len(piece))
+                yield piece
+
+        return chunks(), seg_md5

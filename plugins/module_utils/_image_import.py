@@ -27,13 +27,15 @@ content's identity) written, which is what a later run takes as a finished trans
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils import _disk_compare
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import SegmentStep
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._formats import choose_import_method
 from ansible_collections.cloudimages.transfer.plugins.module_utils._glance import pointer
-from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import Poller, TasksApi
+from ansible_collections.cloudimages.transfer.plugins.module_utils._options import from_params
+from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import TasksApi, Waiting
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import StreamBody, response_chunks, with_retries
 
 STAMPS = {"source_region": "cloudimages_source_region", "source_image_id": "cloudimages_source_image",
@@ -43,28 +45,91 @@ COMPLETION_STAMP = "cloudimages_transfer_verified"
 from ansible_collections.cloudimages.transfer.plugins.module_utils._tempurl import Lease, generate_temp_url
 
 
-def stamps(params: dict) -> dict:
-    found = {prop: str(params[opt]) for opt, prop in STAMPS.items() if params.get(opt)}
-    found.update({k: str(v) for k, v in (params.get("properties") or {}).items()})
+@dataclass(frozen=True)
+class Options:
+    """What image_import was asked to do, unpacked once from the module's parameters."""
+
+    name: str | None = None
+    method: str = "auto"
+    container: str | None = None
+    object: str | None = None
+    disk_format: str | None = None
+    container_format: str | None = None
+    properties: dict = field(default_factory=dict)
+    source_region: str | None = None
+    source_image_id: str | None = None
+    source_checksum: str | None = None
+    source_virtual_size: int | None = None
+    source_os_hash_algo: str | None = None
+    source_os_hash_value: str | None = None
+    source_converted: bool = False
+    completion_stamp: str | None = None
+    verify_content: bool = False
+    verify_dir: str | None = None
+    interface: str | None = None
+
+    waiting: Waiting = field(default_factory=Waiting)  # poll_interval, wait_timeout, task_retries, max_size, progress_file
+
+    @classmethod
+    def from_params(cls, params: dict) -> Options:
+        return from_params(cls, {**params, "waiting": Waiting.from_params(params)})
+
+
+def stamps(opts: Options) -> dict:
+    found = {prop: str(getattr(opts, opt)) for opt, prop in STAMPS.items() if getattr(opts, opt)}
+    found.update({k: str(v) for k, v in (opts.properties or {}).items()})
     return found
 
 
-def choose(params: dict, glance) -> str:
+def choose(opts: Options, glance) -> str:
     """The method ``auto`` picks (see _formats.choose_import_method)."""
-    has_object = bool(params.get("object"))
-    return choose_import_method(has_object, bool(params.get("source_image_id") and params.get("source_region")),
+    has_object = bool(opts.object)
+    return choose_import_method(has_object, bool(opts.source_image_id and opts.source_region),
                                 has_object and TasksApi(glance).available(), glance.import_methods(),
                                 can_sign=generate_temp_url is not None)
 
 
-def run(params: dict, glance, swift, source_glance, check_mode: bool, content_source=None) -> dict:
-    """content_source: (Glance, image id, run_command) of the source image, for verify_content."""
-    keys = stamps(params)
+def run(opts: Options, glance, swift, source_glance, check_mode: bool, content_source=None) -> dict:
+    """Find what an earlier run made; plan (size, method); import by the method; verify, stamp
+    and report. content_source: (Glance, image id, run_command) of the source image, for verify_content."""
+    keys = stamps(opts)
     if not keys:
         raise TransferError("Give source_image_id (with source_region) or properties: they are the key a rerun "
                             "finds the imported image by")
-    poller = Poller.from_params(params)
-    content = content_reference(params, content_source)
+    poller = opts.waiting.poller()
+    content = content_reference(opts, content_source)
+    image = find_earlier(glance, keys)
+    if image and image["status"] == "active":
+        checks = verify(opts, image, opts.method if opts.method != "auto" else choose(opts, glance), content, glance)
+        stamped = complete(glance, opts, image, check_mode)
+        return {"changed": stamped, "image": image, "image_id": image["id"], "method": "none",
+                "region": glance.region, "verification": checks,
+                "msg": f"{glance.where(image['id'])} already holds this import (active, verified"
+                       + ("; completion stamp written)" if stamped else "); nothing to do")}
+    size = expected_size(opts, swift, source_glance)
+    if opts.waiting.max_size is not None and size > opts.waiting.max_size:
+        raise TransferError(f"The source is {size} bytes, over max_size {opts.waiting.max_size}; nothing was imported")
+    method = opts.method if opts.method != "auto" else choose(opts, glance)
+    result = {"changed": True, "method": method, "region": glance.region, "bytes": size,
+              "diff": {"before": {}, "after": {"name": opts.name, **keys}}}
+    if check_mode:
+        action = f"resume the import of {glance.where(image['id'])}" if image else f"create image {opts.name!r}"
+        result["msg"] = f"would {action} in region {glance.region} with method {method} ({size} bytes)"
+        return result
+    image = import_by(method, opts, glance, swift, keys, image, size, poller)
+    verifying = time.monotonic()
+    checks = verify(opts, image, method, content, glance)
+    complete(glance, opts, image, check_mode)
+    result.update(image=image, image_id=image["id"], verification=checks,
+                  verification_seconds=round(time.monotonic() - verifying, 1),
+                  msg=f"imported {glance.where(image['id'])} with method {method} ({image.get('size')} bytes); "
+                      f"verified: {', '.join(k for k, v in checks.items() if v is True)}")
+    return result
+
+
+def find_earlier(glance, keys: dict) -> dict | None:
+    """The one image an earlier run made (found by its stamps), None; more than one, or one left
+    deactivated or killed, is for the user to resolve."""
     existing = [i for i in glance.list_images(keys) if i.get("status") not in ("killed", "deleted")]
     if len(existing) > 1:
         raise TransferError(f"{len(existing)} images in region {glance.region} carry {keys}; resolve the duplicates "
@@ -74,89 +139,65 @@ def run(params: dict, glance, swift, source_glance, check_mode: bool, content_so
         raise TransferError(f"{glance.where(image['id'])}, made by an earlier run of this import, is {image['status']}: "
                             + ("reactivate it (openstack image set --activate) or delete it" if image["status"] ==
                                "deactivated" else "delete it") + ", then run again", image=image)
-    if image and image["status"] == "active":
-        checks = verify(params, image, params["method"] if params["method"] != "auto" else choose(params, glance),
-                        content, glance)
-        stamped = complete(glance, params, image, check_mode)
-        return {"changed": stamped, "image": image, "image_id": image["id"], "method": "none",
-                "region": glance.region, "verification": checks,
-                "msg": f"{glance.where(image['id'])} already holds this import (active, verified"
-                       + ("; completion stamp written)" if stamped else "); nothing to do")}
-    size = expected_size(params, swift, source_glance)
-    if params.get("max_size") is not None and size > params["max_size"]:
-        raise TransferError(f"The source is {size} bytes, over max_size {params['max_size']}; nothing was imported")
-    method = params["method"] if params["method"] != "auto" else choose(params, glance)
-    result = {"changed": True, "method": method, "region": glance.region, "bytes": size,
-              "diff": {"before": {}, "after": {"name": params["name"], **keys}}}
-    if check_mode:
-        action = f"resume the import of {glance.where(image['id'])}" if image else f"create image {params['name']!r}"
-        result["msg"] = f"would {action} in region {glance.region} with method {method} ({size} bytes)"
-        return result
+    return image
+
+
+def import_by(method: str, opts: Options, glance, swift, keys: dict, image: dict | None, size: int, poller) -> dict:
+    """Make the image active by the method, or wait for the import an earlier run started."""
     if image and image["status"] in ("importing", "saving"):
-        image = wait_active(glance, image["id"], poller, started=image["status"] == "importing")
-    elif method == "task":
-        image = import_task(params, glance, keys, poller, image)
+        return wait_active(glance, image["id"], poller, started=image["status"] == "importing")
+    if method == "task":
+        return import_task(opts, glance, keys, poller, image)
+    if image is None:
+        image = create(glance, opts, keys)
+    if method == "web-download":
+        return web_download(glance, swift, opts, image, size, poller)
+    if method == "upload":
+        upload(glance, swift, opts, image, size)
+    elif method == "glance-download":
+        glance_download(glance, opts, image)
     else:
-        if image is None:
-            image = create(glance, params, keys)
-        if method == "web-download":
-            image = web_download(glance, swift, params, image, size, poller)
-        else:
-            if method == "upload":
-                upload(glance, swift, params, image, size)
-            elif method == "glance-download":
-                glance_download(glance, params, image)
-            else:
-                raise TransferError(f"Unknown method {method}")
-            image = wait_active(glance, image["id"], poller, started=method == "glance-download")
-    verifying = time.monotonic()
-    checks = verify(params, image, method, content, glance)
-    complete(glance, params, image, check_mode)
-    result.update(image=image, image_id=image["id"], verification=checks,
-                  verification_seconds=round(time.monotonic() - verifying, 1),
-                  msg=f"imported {glance.where(image['id'])} with method {method} ({image.get('size')} bytes); "
-                      f"verified: {', '.join(k for k, v in checks.items() if v is True)}")
-    return result
+        raise TransferError(f"Unknown method {method}")
+    return wait_active(glance, image["id"], poller, started=method == "glance-download")
 
 
-def expected_size(params: dict, swift, source_glance) -> int:
-    if params.get("object"):
-        headers = swift.head_object(params["container"], params["object"])
+def expected_size(opts: Options, swift, source_glance) -> int:
+    if opts.object:
+        headers = swift.head_object(opts.container, opts.object)
         if headers is None:
-            raise TransferError(f"Source object {swift.where(params['container'], params['object'])} does not exist",
-                                missing=f"{params['container']}/{params['object']}")
+            raise TransferError(f"Source object {swift.where(opts.container, opts.object)} does not exist",
+                                missing=f"{opts.container}/{opts.object}")
         return int(headers.get("content-length", 0))
     if source_glance is None:
         raise TransferError("Give container and object, or source_image_id and source_region")
-    source = source_glance.get_image(params["source_image_id"])
+    source = source_glance.get_image(opts.source_image_id)
     if source is None or source.get("status") != "active":
-        raise TransferError(f"Source {source_glance.where(params['source_image_id'])} "
+        raise TransferError(f"Source {source_glance.where(opts.source_image_id)} "
                             f"{'does not exist' if source is None else 'is ' + source.get('status') + ', not active'}")
     return source.get("size") or 0
 
 
-def create(glance, params: dict, keys: dict) -> dict:
-    body = {"name": params["name"], "disk_format": params["disk_format"],
-            "container_format": params["container_format"], **keys}
+def create(glance, opts: Options, keys: dict) -> dict:
+    body = {"name": opts.name, "disk_format": opts.disk_format, "container_format": opts.container_format, **keys}
     return glance.create_image(body, keys)
 
 
-def upload(glance, swift, params: dict, image: dict, size: int) -> None:
+def upload(glance, swift, opts: Options, image: dict, size: int) -> None:
     """Stream the object into the image; a passing failure (Glance puts the image back to
     queued) is retried from the start, per the retry policy."""
     what = f"upload data into {glance.where(image['id'])}"
 
     def attempt():
-        resp = swift.get_object(params["container"], params["object"])
+        resp = swift.get_object(opts.container, opts.object)
         try:
             glance.upload_image_data(image["id"], StreamBody(response_chunks(resp), size))
         finally:
             resp.close()
 
-    with_retries(SegmentStep(0, params["object"], size), attempt, glance.http.policy, what, None)
+    with_retries(SegmentStep(0, opts.object, size), attempt, glance.http.policy, what, None)
 
 
-def web_download(glance, swift, params: dict, image: dict, size: int, poller) -> dict:
+def web_download(glance, swift, opts: Options, image: dict, size: int, poller) -> dict:
     """Glance fetches a TempURL of the object; the account's key is held by a lease until the
     import ended (active or failed), then removed if this collection set it and no other import
     of the collection still needs it. An import that failed while the account's key changed
@@ -165,7 +206,7 @@ def web_download(glance, swift, params: dict, image: dict, size: int, poller) ->
         raise TransferError("method web-download needs python-swiftclient on the host that runs the module")
     with Lease(swift, poller.deadline + 900) as lease:
         for last in (False, True):
-            body = {"method": {"name": "web-download", "uri": lease.sign(params["container"], params["object"], size)}}
+            body = {"method": {"name": "web-download", "uri": lease.sign(opts.container, opts.object, size)}}
             start_import(glance, image, body)
             try:
                 return wait_active(glance, image["id"], poller, started=True)
@@ -174,10 +215,9 @@ def web_download(glance, swift, params: dict, image: dict, size: int, poller) ->
                     raise
 
 
-def glance_download(glance, params: dict, image: dict) -> None:
-    body = {"method": {"name": "glance-download", "glance_image_id": params["source_image_id"],
-                       "glance_region": params["source_region"],
-                       "glance_service_interface": params.get("interface") or "public"}}
+def glance_download(glance, opts: Options, image: dict) -> None:
+    body = {"method": {"name": "glance-download", "glance_image_id": opts.source_image_id,
+                       "glance_region": opts.source_region, "glance_service_interface": opts.interface or "public"}}
     start_import(glance, image, body)
 
 
@@ -185,15 +225,15 @@ def start_import(glance, image: dict, body: dict) -> None:
     glance.start_import(image["id"], body)
 
 
-def import_task(params: dict, glance, keys: dict, poller, image) -> dict:
+def import_task(opts: Options, glance, keys: dict, poller, image) -> dict:
     """The vendor task makes the image itself; the stamps go on afterwards (its input takes a name only)."""
     if image is not None:  # stamped by an earlier run whose task failed after creating it
         return wait_active(glance, image["id"], poller)
-    source = f"{params['container']}/{params['object']}"
+    source = f"{opts.container}/{opts.object}"
     tasks = TasksApi(glance)
 
     def same_input(given):
-        return given.get("import_from") == source and (given.get("image_properties") or {}).get("name") == params["name"]
+        return given.get("import_from") == source and (given.get("image_properties") or {}).get("name") == opts.name
 
     # a run stopped between the task's success and the stamping left an unstamped image: adopt it
     image_id = None
@@ -203,9 +243,9 @@ def import_task(params: dict, glance, keys: dict, poller, image) -> dict:
             image_id = made["id"]
             break
     if image_id is None:
-        task = tasks.run("import", {"import_from": source, "import_from_format": params["disk_format"],
-                                    "image_properties": {"name": params["name"]}},
-                         poller, params["task_retries"], matches=same_input)
+        task = tasks.run("import", {"import_from": source, "import_from_format": opts.disk_format,
+                                    "image_properties": {"name": opts.name}},
+                         poller, opts.waiting.task_retries, matches=same_input)
         image_id = (task.get("result") or {}).get("image_id")
         if not image_id:
             raise TransferError(f"The import task {task['id']} succeeded without an image_id")
@@ -263,9 +303,9 @@ def import_state(glance, image: dict) -> str:
     return f"{image['status']} ({'; '.join(details)})"
 
 
-def content_reference(params: dict, content_source) -> tuple | None:
+def content_reference(opts: Options, content_source) -> tuple | None:
     """(Glance, source image) for verify=content, checked before anything is imported."""
-    if not params.get("verify_content"):
+    if not opts.verify_content:
         return None
     source_glance, image_id, run_command = content_source or (None, None, None)
     if source_glance is None or not image_id:
@@ -278,10 +318,10 @@ def content_reference(params: dict, content_source) -> tuple | None:
     return source_glance, source, run_command
 
 
-def verify(params: dict, image: dict, method: str, content=None, glance=None) -> dict:
+def verify(opts: Options, image: dict, method: str, content=None, glance=None) -> dict:
     """Check what survives conversion; say which checks ran. A failed check raises."""
     checks, problems = {"active": image.get("status") == "active"}, []
-    want, have = params.get("source_virtual_size"), image.get("virtual_size")
+    want, have = opts.source_virtual_size, image.get("virtual_size")
     if want and have:
         # in whole 512-byte sectors: a VM sees no partial sector, and VHD or qcow2 round a raw size up
         checks["virtual_size"] = -(-want // 512) == -(-have // 512)
@@ -289,11 +329,11 @@ def verify(params: dict, image: dict, method: str, content=None, glance=None) ->
             problems.append(f"virtual_size {have} where the source has {want}")
     else:
         checks["virtual_size"] = f"not checked: the {'source' if not want else 'target'} reports no virtual_size"
-    converted = conversion(params, image, method)
+    converted = conversion(opts, image, method)
     if converted:
         checks["checksum"] = f"skipped: converted ({converted})"
     else:
-        checks["checksum"], problem = compare_content(params, image)
+        checks["checksum"], problem = compare_content(opts, image)
         if problem:
             problems.append(problem)
     if problems:
@@ -303,7 +343,7 @@ def verify(params: dict, image: dict, method: str, content=None, glance=None) ->
         checks["content"] = "not checked: verify_content not asked"
     else:
         try:
-            _disk_compare.compare(content[0], content[1], glance, image, params.get("verify_dir"), content[2])
+            _disk_compare.compare(content[0], content[1], glance, image, opts.verify_dir, content[2])
         except TransferError as exc:
             checks["content"] = False
             exc.details.setdefault("verification", checks)
@@ -312,32 +352,31 @@ def verify(params: dict, image: dict, method: str, content=None, glance=None) ->
     return checks
 
 
-def conversion(params: dict, image: dict, method: str) -> str:
+def conversion(opts: Options, image: dict, method: str) -> str:
     """Why the image's bytes are not the source's, or '' when nothing converted them."""
-    if params.get("source_converted"):
+    if opts.source_converted:
         return "the data imported is not the source image's own bytes (a vendor export converts)"
     if method == "task":
         return "the vendor's import task stores its own format"
-    if params.get("disk_format") and image.get("disk_format") != params["disk_format"]:
-        return f"{params['disk_format']} -> {image.get('disk_format')} by the target's import"
+    if opts.disk_format and image.get("disk_format") != opts.disk_format:
+        return f"{opts.disk_format} -> {image.get('disk_format')} by the target's import"
     return ""
 
 
-def compare_content(params: dict, image: dict) -> tuple:
+def compare_content(opts: Options, image: dict) -> tuple:
     """(the checksum check's result, a problem or None): sha512 where both have it, else MD5."""
-    if params.get("source_os_hash_algo") == "sha512" and image.get("os_hash_algo") == "sha512" \
-            and params.get("source_os_hash_value"):
-        same = image.get("os_hash_value") == params["source_os_hash_value"]
+    if opts.source_os_hash_algo == "sha512" and image.get("os_hash_algo") == "sha512" and opts.source_os_hash_value:
+        same = image.get("os_hash_value") == opts.source_os_hash_value
         return same, None if same else "os_hash_value (sha512) differs from the source's"
-    if params.get("source_checksum"):
-        same = image.get("checksum") == params["source_checksum"]
-        return same, None if same else f"checksum {image.get('checksum')} where the source has {params['source_checksum']}"
+    if opts.source_checksum:
+        same = image.get("checksum") == opts.source_checksum
+        return same, None if same else f"checksum {image.get('checksum')} where the source has {opts.source_checksum}"
     return "not checked: the source has no checksum or hash", None
 
 
-def complete(glance, params: dict, image: dict, check_mode: bool) -> bool:
+def complete(glance, opts: Options, image: dict, check_mode: bool) -> bool:
     """Write the completion stamp (after verification only); True when it was (or would be) written."""
-    value = params.get("completion_stamp")
+    value = opts.completion_stamp
     if not value or image.get(COMPLETION_STAMP) == value:
         return False
     if not check_mode:

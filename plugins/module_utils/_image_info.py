@@ -7,21 +7,40 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from ansible_collections.cloudimages.transfer.plugins.module_utils._glance import UUID
+from ansible_collections.cloudimages.transfer.plugins.module_utils._options import from_params
 from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import TasksApi
 
 FILTER_OPTIONS = ("status", "visibility", "member_status", "owner")
 
 
-def run(params: dict, glance) -> dict:
-    filters = dict(params.get("filters") or {})
+@dataclass(frozen=True)
+class Options:
+    """What image_info was asked for, unpacked once from the module's parameters."""
+
+    image: str | None = None
+    filters: dict = field(default_factory=dict)
+    tags: list = field(default_factory=list)
+    status: str | None = None
+    visibility: str | None = None
+    member_status: str | None = None
+    owner: str | None = None
+    capabilities: bool = False
+
+    from_params = classmethod(from_params)
+
+
+def run(opts: Options, glance) -> dict:
+    filters = dict(opts.filters)
     for key in FILTER_OPTIONS:
-        if params.get(key):
-            filters[key] = params[key]
-    if params.get("tags"):
-        filters["tag"] = list(params["tags"])
-    image = params.get("image")
-    found_capabilities = capabilities(glance) if params.get("capabilities") else None
+        if getattr(opts, key):
+            filters[key] = getattr(opts, key)
+    if opts.tags:
+        filters["tag"] = list(opts.tags)
+    image = opts.image
+    found_capabilities = capabilities(glance) if opts.capabilities else None
     if found_capabilities is not None and not image and not filters:
         return {"changed": False, "images": [], "region": glance.region, "capabilities": found_capabilities,
                 "msg": f"region {glance.region} imports {', '.join(found_capabilities['disk_formats']) or 'unlisted formats'}"

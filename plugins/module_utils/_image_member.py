@@ -13,9 +13,11 @@ explanation.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._http import HttpError
+from ansible_collections.cloudimages.transfer.plugins.module_utils._options import from_params
 
 MEMBER_ID = re.compile(r"^[A-Za-z0-9_.:@-]{1,255}$")
 
@@ -42,15 +44,30 @@ def summary(members: list) -> list:
                   key=lambda m: m["member_id"])
 
 
-def run(params: dict, glance, check_mode: bool) -> dict:
-    image = glance.find_image(params.get("image"), params.get("filters"))
+@dataclass(frozen=True)
+class Options:
+    """What image_member was asked to do, unpacked once from the module's parameters."""
+
+    image: str | None = None
+    filters: dict = field(default_factory=dict)
+    members: list = field(default_factory=list)
+    state: str = "present"
+    exclusive: bool = False
+    status: str | None = None
+    member: str | None = None
+
+    from_params = classmethod(from_params)
+
+
+def run(opts: Options, glance, check_mode: bool) -> dict:
+    image = glance.find_image(opts.image, opts.filters)
     where = glance.where(image["id"])
-    if params.get("status"):
-        return answer(params, glance, image, where, check_mode)
-    members = params.get("members") or []
+    if opts.status:
+        return answer(opts, glance, image, where, check_mode)
+    members = opts.members
     check_member_ids(members)
     current = glance.members(image["id"])
-    add, remove = plan_members(current, members, params["state"], params["exclusive"])
+    add, remove = plan_members(current, members, opts.state, opts.exclusive)
     result = {"changed": bool(add or remove), "image_id": image["id"], "added": add, "removed": remove,
               "diff": {"before": summary(current)}}
     after = [m for m in current if m["member_id"] not in remove] + [
@@ -74,11 +91,11 @@ def run(params: dict, glance, check_mode: bool) -> dict:
     return result
 
 
-def answer(params: dict, glance, image: dict, where: str, check_mode: bool) -> dict:
+def answer(opts: Options, glance, image: dict, where: str, check_mode: bool) -> dict:
     """The consumer side: set one's own membership status."""
-    member = params.get("member") or glance.conn.project_id()
+    member = opts.member or glance.conn.project_id()
     check_member_ids([member])
-    status = params["status"]
+    status = opts.status
     current = glance.get_member(image["id"], member)
     if current is None:
         raise TransferError(f"Project {member} is not a member of {where}; the owner must share it first")

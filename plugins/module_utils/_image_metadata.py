@@ -11,8 +11,11 @@ is whether it is empty.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._glance import pointer
+from ansible_collections.cloudimages.transfer.plugins.module_utils._options import from_params
 
 # Image attributes Glance itself defines; everything else on an image is a custom property.
 BASE_ATTRIBUTES = frozenset({
@@ -111,20 +114,43 @@ def view(image: dict) -> dict:
     return shown
 
 
-def run(params: dict, glance, source_glance, check_mode: bool) -> dict:
-    image = glance.find_image(params.get("image"), params.get("filters"))
+@dataclass(frozen=True)
+class Options:
+    """What image_metadata was asked to do, unpacked once from the module's parameters."""
+
+    image: str | None = None
+    filters: dict = field(default_factory=dict)
+    properties: dict = field(default_factory=dict)
+    absent_properties: list = field(default_factory=list)
+    purge: bool = False
+    tags: list | None = None  # None: leave the tags alone
+    purge_tags: bool = False
+    name: str | None = None
+    min_disk: int | None = None
+    min_ram: int | None = None
+    visibility: str | None = None
+    protected: bool | None = None
+    copy_from: dict | None = None  # image, filters, include, exclude (its connection is the caller's business)
+
+    from_params = classmethod(from_params)
+
+    def attributes(self) -> dict:
+        return {key: getattr(self, key) for key in SETTABLE_ATTRIBUTES}
+
+
+def run(opts: Options, glance, source_glance, check_mode: bool) -> dict:
+    image = glance.find_image(opts.image, opts.filters)
     properties = {}
-    copy = params.get("copy_from")
+    copy = opts.copy_from
     if copy:
         source = source_glance.find_image(copy.get("image"), copy.get("filters"))
         properties.update(copyable(custom_properties(source), copy.get("include"), copy.get("exclude")))
-    properties.update(params.get("properties") or {})
-    absent = params.get("absent_properties") or []
+    properties.update(opts.properties)
+    absent = opts.absent_properties
     clash = sorted(set(absent) & set(properties))
     if clash:
         raise TransferError(f"Properties {', '.join(clash)} are both wanted and listed in absent_properties")
-    ops = plan_patch(image, properties, absent, params.get("purge"), params, params.get("tags"),
-                     params.get("purge_tags"))
+    ops = plan_patch(image, properties, absent, opts.purge, opts.attributes(), opts.tags, opts.purge_tags)
     where = glance.where(image["id"])
     result = {"changed": bool(ops), "patch": ops, "image": image,
               "diff": {"before": view(image), "after": view(apply_ops(image, ops))}}

@@ -25,6 +25,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils import _cance
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._http import HttpError, create_once
 from ansible_collections.cloudimages.transfer.plugins.module_utils._local_files import write_atomically
+from ansible_collections.cloudimages.transfer.plugins.module_utils._options import from_params
 
 POLL_FLOOR = 1.0
 CLOCK_SLACK = 300.0  # seconds the server's clock may be behind ours when adopting a task
@@ -43,6 +44,22 @@ def created_since(task: dict, moment: float) -> bool:
     return created.timestamp() >= moment
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """The options of a module that waits on asynchronous work (the module's waiting_argument_spec)."""
+
+    poll_interval: float = 30
+    wait_timeout: float = 21600
+    task_retries: int = 2
+    max_size: int | None = None
+    progress_file: str | None = None
+
+    from_params = classmethod(from_params)
+
+    def poller(self) -> Poller:
+        return Poller(self.poll_interval, self.wait_timeout, progress_file=self.progress_file)
+
+
 @dataclass
 class Poller:
     interval: float = 30.0
@@ -55,10 +72,6 @@ class Poller:
             raise TransferError(f"poll_interval must be at least {POLL_FLOOR:g} s, got {self.interval:g}")
         if self.deadline <= 0:
             raise TransferError(f"wait_timeout must be positive, got {self.deadline:g}")
-
-    @classmethod
-    def from_params(cls, params: dict) -> "Poller":
-        return cls(params["poll_interval"], params["wait_timeout"], progress_file=params.get("progress_file"))
 
     def wait(self, check, what: str):
         """check() -> (done, value, state); poll until done or the deadline, then say what it was doing."""

@@ -164,7 +164,11 @@ def main():
         checksum=dict(type="bool", default=True),
         **background_argument_spec(),
     ), supports_check_mode=True)
-    run_module(module, lambda: _disk_convert.run(module.params, module.run_command, module.check_mode), cloud=False)
+
+    def job():
+        return _disk_convert.run(_disk_convert.Options.from_params(module.params), module.run_command, module.check_mode)
+
+    run_module(module, job, cloud=False)
 
 
 if __name__ == "__main__":

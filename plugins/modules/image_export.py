@@ -172,7 +172,7 @@ def main():
 
     def job():
         glance, swift = connect(module.params)
-        return _image_export.run(module.params, glance, swift, module.check_mode)
+        return _image_export.run(_image_export.Options.from_params(module.params), glance, swift, module.check_mode)
 
     run_module(module, job)
 

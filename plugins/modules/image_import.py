@@ -308,7 +308,8 @@ def main():
             image_id = where.pop("image", None) or params["source_image_id"]
             where["region_name"] = where.get("region_name") or params["source_region"]
             content_source = glance_for(where, inherited_connection(params, where)), image_id, module.run_command
-        return _image_import.run(params, glance, swift, source, module.check_mode, content_source)
+        return _image_import.run(_image_import.Options.from_params(params), glance, swift, source, module.check_mode,
+                                 content_source)
 
     run_module(module, job)
 

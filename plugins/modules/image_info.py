@@ -119,7 +119,11 @@ def main():
         capabilities=dict(type="bool", default=False),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    run_module(module, lambda: _image_info.run(module.params, glance_for(module.params)))
+
+    def job():
+        return _image_info.run(_image_info.Options.from_params(module.params), glance_for(module.params))
+
+    run_module(module, job)
 
 
 if __name__ == "__main__":

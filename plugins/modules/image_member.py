@@ -135,7 +135,12 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_one_of=[("image", "filters")],
                            mutually_exclusive=[("status", "members")])
-    run_module(module, lambda: _image_member.run(module.params, glance_for(module.params), module.check_mode))
+
+    def job():
+        return _image_member.run(_image_member.Options.from_params(module.params), glance_for(module.params),
+                                 module.check_mode)
+
+    run_module(module, job)
 
 
 if __name__ == "__main__":

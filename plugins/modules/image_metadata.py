@@ -221,7 +221,8 @@ def main():
         source = None
         if params["copy_from"]:
             source = glance_for(params["copy_from"], inherited_connection(params, params["copy_from"]))
-        return _image_metadata.run(params, glance_for(params), source, module.check_mode)
+        return _image_metadata.run(_image_metadata.Options.from_params(params), glance_for(params), source,
+                                   module.check_mode)
 
     run_module(module, job)
 

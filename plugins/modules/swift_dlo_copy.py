@@ -245,7 +245,7 @@ def main():
     def job():
         params = module.params
         target = swift_for(params["target"], inherited_connection(params, params["target"]))
-        return _dlo_copy.run(params, swift_for(params), target, module.check_mode)
+        return _dlo_copy.run(_dlo_copy.Options.from_params(params), swift_for(params), target, module.check_mode)
 
     run_module(module, job)
 

@@ -185,7 +185,12 @@ def main():
         **max_rate_argument_spec(),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    run_module(module, lambda: _dlo_download.run(module.params, swift_for(module.params), module.check_mode))
+
+    def job():
+        return _dlo_download.run(_dlo_download.Options.from_params(module.params), swift_for(module.params),
+                                 module.check_mode)
+
+    run_module(module, job)
 
 
 if __name__ == "__main__":

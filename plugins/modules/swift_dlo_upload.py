@@ -263,7 +263,11 @@ def main():
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_if=[("state", "present", ["src"])])
-    run_module(module, lambda: _dlo_upload.run(module.params, swift_for(module.params), module.check_mode))
+
+    def job():
+        return _dlo_upload.run(_dlo_upload.Options.from_params(module.params), swift_for(module.params), module.check_mode)
+
+    run_module(module, job)
 
 
 if __name__ == "__main__":

@@ -17,8 +17,9 @@ def run_command(argv):
 
 
 def params(src, dest, fmt, **more):
-    return {"src": str(src), "dest": str(dest), "src_format": "auto", "dest_format": fmt, "force": False,
-            "verify_content": False, "progress_file": None, **more}
+    """The options disk_image_convert unpacks from these parameters."""
+    return _disk_convert.Options.from_params({"src": str(src), "dest": str(dest), "src_format": "auto", "dest_format": fmt,
+                                              "force": False, "verify_content": False, "progress_file": None, **more})
 
 
 @pytest.fixture

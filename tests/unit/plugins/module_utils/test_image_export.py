@@ -1,8 +1,14 @@
-"""The finished export's stamp: one POST that keeps what Swift would otherwise drop."""
+"""The finished export's stamp: one POST that keeps what Swift would otherwise drop; the stream
+export's cutting of one GET into segments."""
 from __future__ import annotations
 
+import hashlib
+import os
+
+import pytest
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import Dlo
-from ansible_collections.cloudimages.transfer.plugins.module_utils._image_export import stamp
+from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
+from ansible_collections.cloudimages.transfer.plugins.module_utils._image_export import Cutter, WholeHashes, stamp
 
 
 class Swift:
@@ -35,3 +41,34 @@ def test_no_expiry_is_added_where_the_manifest_had_none():
     swift = Swift()
     stamp(swift, dlo(), {"id": "i-1"}, identical=False)
     assert "X-Delete-At" not in swift.posts[0][2]
+
+
+class Counted:
+    def __init__(self):
+        self.bytes = 0
+
+    def add(self, n):
+        self.bytes += n
+
+
+def test_the_stream_is_cut_into_segments_of_their_sizes_and_every_byte_hashed_once():
+    data = os.urandom(10_000)
+    chunks = iter([data[i:i + 777] for i in range(0, len(data), 777)])  # chunk edges fall inside segments
+    whole, progress = WholeHashes("sha512"), Counted()
+    cutter = Cutter(chunks, whole, progress)
+    got = []
+    for size in (4096, 4096, 1808):
+        pieces, seg_md5 = cutter.segment(size)
+        body = b"".join(pieces)
+        assert seg_md5.hexdigest() == hashlib.md5(body).hexdigest()
+        got.append(body)
+    assert [len(b) for b in got] == [4096, 4096, 1808] and b"".join(got) == data
+    assert progress.bytes == len(data)
+    whole.check({"checksum": hashlib.md5(data).hexdigest(), "os_hash_value": hashlib.sha512(data).hexdigest()}, "image i")
+    with pytest.raises(TransferError, match="streamed with MD5"):
+        whole.check({"checksum": "0" * 32}, "image i")
+
+
+def test_a_stream_that_ends_early_gives_a_short_segment():
+    pieces, _md5 = Cutter(iter([b"abc"]), WholeHashes(None), Counted()).segment(10)
+    assert b"".join(pieces) == b"abc"

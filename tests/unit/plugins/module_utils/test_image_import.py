@@ -3,12 +3,23 @@ from __future__ import annotations
 import pytest
 from ansible_collections.cloudimages.transfer.plugins.module_utils import _disk_compare
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
-from ansible_collections.cloudimages.transfer.plugins.module_utils._image_import import ImportEnded, import_state, verify, wait_active
+from ansible_collections.cloudimages.transfer.plugins.module_utils._image_import import (
+    ImportEnded,
+    Options,
+    import_state,
+    verify as verify_options,
+    wait_active,
+)
 from ansible_collections.cloudimages.transfer.plugins.module_utils._image_metadata import copyable
 from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import Poller
 
 SOURCE = {"source_checksum": "c0", "source_virtual_size": 1000448, "source_os_hash_algo": "sha512",
           "source_os_hash_value": "h0", "disk_format": "vhd"}
+
+
+def verify(params: dict, image: dict, method: str) -> dict:
+    """verify() with the options image_import would be given these parameters."""
+    return verify_options(Options.from_params(params), image, method)
 
 
 def image(**fields):
