@@ -9,7 +9,8 @@ path, --rounds times each (the target deleted between rounds, so each round move
   stream         image_export stream -> swift_dlo_copy -> web-download (upstream Glance's path)
   disk           the same through a local staging directory (download + upload)
   glance-download  Glance copies from Glance (no object store, no bytes through us)
-  vendor         the vendors' tasks API (the emulator): export task -> copy -> import task (VHD)
+  vendor         the vendors' tasks API (the emulator): export task -> copy -> import task (VHD);
+                 the export in segments of 1048576000 bytes, as the vendor's document shows them
 
 Per path: the median wall seconds of each phase (from the playbook's JSON report), the total,
 the CPU seconds of our processes (ansible-playbook, its forks and modules, and the modules it
@@ -182,12 +183,18 @@ def main() -> int:
     parser.add_argument("--images-mib", type=int, default=256)
     parser.add_argument("--parallel", default="1,2,4")
     parser.add_argument("--max-rate-mib", type=int, default=50, help="the cap tried (MiB/s); 0 skips it")
+    parser.add_argument("--export-segment-bytes", type=int, default=1048576000,
+                        help="segment size of the emulated vendor export task (the vendor's document shows 1048576000)")
     args = parser.parse_args()
     size = args.size_mib * MiB
     OUT.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="transfer-", dir=OUT))
     results = {"size_bytes": size, "rounds": args.rounds, "paths": {}}
-    with base.Cloud() as cloud:
+    cloud = base.Cloud()
+    # the vendor's export task writes segments of 1048576000 bytes, as its own document shows
+    # (the emulator's default, 4 MiB, is for tests with small images)
+    cloud.env["LOCALCLOUD_EXPORT_SEGMENT_SIZE"] = str(args.export_segment_bytes)
+    with cloud:
         bench = Bench(cloud, work)
         raw_file = work / "source.raw"
         base.make_source(raw_file, size)
