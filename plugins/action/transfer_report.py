@@ -7,12 +7,11 @@ about half a second of a rerun that moves nothing)."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.json import AnsibleJSONEncoder
 from ansible.plugins.action import ActionBase
+from ansible_collections.cloudimages.transfer.plugins.module_utils._local_files import write_atomically
 
 ARGS = {
     "path": {"type": "path", "required": True},
@@ -26,30 +25,16 @@ def render(report: dict) -> str:
     return json.dumps(report, indent=4, sort_keys=True, ensure_ascii=False, cls=AnsibleJSONEncoder) + "\n"
 
 
-def write_atomically(path: str, text: str, mode: int) -> bool:
-    """Write to a temporary name in the same folder, then rename; False when the file already
-    holds exactly this text (nothing written)."""
+def write_report(path: str, text: str, mode: int) -> bool:
+    """Write the report whole or not at all; False when the file already holds exactly this
+    text (nothing written)."""
     try:
         with open(path, encoding="utf-8") as f:
             if f.read() == text:
                 return False
     except (OSError, UnicodeDecodeError):
         pass
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(prefix=".transfer-report-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
+    write_atomically(path, text, mode, durable=True)
     return True
 
 
@@ -71,7 +56,7 @@ class ActionModule(ActionBase):
             result.update(changed=True, msg=f"would write the report to {path} on the controller")
             return result
         try:
-            changed = write_atomically(path, text, mode)
+            changed = write_report(path, text, mode)
         except OSError as err:
             raise AnsibleActionFail(f"Could not write the report to {path} on the controller: {err}") from None
         result.update(changed=changed, msg=f"{'wrote' if changed else 'kept'} the report at {path} on the controller")

@@ -90,9 +90,7 @@ class Options:
 
     waiting: Waiting = field(default_factory=Waiting)  # poll_interval, wait_timeout, task_retries, max_size, progress_file
 
-    @classmethod
-    def from_params(cls, params: dict) -> Options:
-        return from_params(cls, {**params, "waiting": Waiting.from_params(params)})
+    from_params = classmethod(from_params)
 
 
 def run(opts: Options, glance, swift, check_mode: bool) -> dict:

@@ -66,13 +66,20 @@ def write_json(path: str, doc: dict) -> None:
         json.dump(doc, f)
 
 
-def write_atomically(path: str, text: str) -> None:
+def write_atomically(path: str, text: str, mode: int = 0o600, durable: bool = False) -> None:
     """Replace path with text in one rename (a reader sees the old document or the new one,
-    never half of one): written to a new file of this user (0600) in the same folder first."""
+    never half of one): written to a new file of this user in the same folder first, given
+    ``mode`` before the rename; ``durable`` also waits until the data is on disk (a file meant
+    to outlast a crash, not one rewritten every few seconds)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}-", dir=os.path.dirname(os.path.abspath(path)))
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
+            if durable:
+                out.flush()
+                os.fsync(out.fileno())
+        if mode != 0o600:  # mkstemp's own
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -8,10 +8,18 @@ job reads Ansible option names deep inside module_utils."""
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import MISSING, fields, is_dataclass
 
 
 def from_params(cls, params: dict):
     """An instance of the options dataclass ``cls``: each field from the parameter of its name;
-    a parameter that is absent or None leaves the field's default."""
-    return cls(**{f.name: params[f.name] for f in fields(cls) if params.get(f.name) is not None})
+    a parameter that is absent or None leaves the field's default. A field whose default is
+    another options dataclass (a group such as the waiting options) is filled from the same
+    parameters, which the module declares beside its own."""
+    values = {}
+    for f in fields(cls):
+        if f.default_factory is not MISSING and is_dataclass(f.default_factory):
+            values[f.name] = from_params(f.default_factory, params)
+        elif params.get(f.name) is not None:
+            values[f.name] = params[f.name]
+    return cls(**values)
