@@ -25,7 +25,6 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils import _cance
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._http import HttpError, create_once
 from ansible_collections.cloudimages.transfer.plugins.module_utils._local_files import write_atomically
-from ansible_collections.cloudimages.transfer.plugins.module_utils._options import from_params
 
 POLL_FLOOR = 1.0
 CLOCK_SLACK = 300.0  # seconds the server's clock may be behind ours when adopting a task
@@ -53,8 +52,6 @@ class Waiting:
     task_retries: int = 2
     max_size: int | None = None
     progress_file: str | None = None
-
-    from_params = classmethod(from_params)
 
     def poller(self) -> Poller:
         return Poller(self.poll_interval, self.wait_timeout, progress_file=self.progress_file)

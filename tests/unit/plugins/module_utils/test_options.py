@@ -1,59 +1,13 @@
-"""Each job's options object: filled from the module's parameters by name, so every field must
-be a parameter of its module (a misspelt field would silently keep its default)."""
+"""Options filled from a module's parameters: absent or null parameters keep the defaults, the
+copy's target is unpacked into its own names, an option group is filled from the same
+parameters. (That every field is a parameter of its module is tested with the modules' main().)"""
 from __future__ import annotations
 
-import importlib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
-import pytest
-from ansible_collections.cloudimages.transfer.plugins.module_utils import (
-    _disk_convert,
-    _dlo_copy,
-    _dlo_download,
-    _dlo_upload,
-    _image_export,
-    _image_import,
-    _image_info,
-    _image_member,
-    _image_metadata,
-)
+from ansible_collections.cloudimages.transfer.plugins.module_utils import _dlo_copy, _image_import
 from ansible_collections.cloudimages.transfer.plugins.module_utils._options import from_params
 from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import Waiting
-
-JOBS = [("disk_image_convert", _disk_convert), ("swift_dlo_copy", _dlo_copy), ("swift_dlo_download", _dlo_download),
-        ("swift_dlo_upload", _dlo_upload), ("image_export", _image_export), ("image_import", _image_import),
-        ("image_info", _image_info), ("image_member", _image_member), ("image_metadata", _image_metadata)]
-
-
-class Stop(Exception):
-    pass
-
-
-def argument_spec_of(module_name: str, monkeypatch) -> dict:
-    """The argument spec the module's main() builds (its AnsibleModule is stopped at once)."""
-    module = importlib.import_module(f"ansible_collections.cloudimages.transfer.plugins.modules.{module_name}")
-    seen = {}
-
-    def capture(argument_spec, **_kwargs):
-        seen.update(argument_spec)
-        raise Stop
-
-    monkeypatch.setattr(module, "AnsibleModule", capture)
-    with pytest.raises(Stop):
-        module.main()
-    return seen
-
-
-@pytest.mark.parametrize("module_name,job", JOBS, ids=[job[0] for job in JOBS])
-def test_every_field_of_a_jobs_options_is_a_parameter_of_its_module(module_name, job, monkeypatch):
-    spec = argument_spec_of(module_name, monkeypatch)
-    names = set(spec)
-    if module_name == "swift_dlo_copy":  # the target's names come from its suboptions
-        names |= {f"target_{key}" for key in spec["target"]["options"]}
-    wanted = [f.name for f in fields(job.Options) if f.name != "waiting"]
-    if "waiting" in {f.name for f in fields(job.Options)}:  # the waiting options, unpacked beside the job's own
-        wanted += [f.name for f in fields(Waiting)]
-    assert [name for name in wanted if name not in names] == []
 
 
 def test_absent_or_null_parameters_keep_the_defaults():

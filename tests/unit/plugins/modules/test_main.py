@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+from dataclasses import fields
 
 import pytest
 from ansible_collections.cloudimages.transfer.plugins.module_utils import (
@@ -22,6 +23,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils import (
 )
 from ansible_collections.cloudimages.transfer.plugins.module_utils._auth import ConnectionOptions
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
+from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import Waiting
 
 # module, its job, the smallest valid arguments, what the job's options must then hold
 CASES = [
@@ -45,6 +47,39 @@ CASES = [
 ]
 IDS = [case[0] for case in CASES]
 RESULT = {"changed": True, "image": {"id": "img-2"}, "diff": {"before": {}, "after": {"id": "img-2"}}}
+
+
+class Stop(Exception):
+    pass
+
+
+def argument_spec_of(name: str, monkeypatch) -> dict:
+    """The argument spec the module's main() builds (its AnsibleModule is stopped at once)."""
+    module = importlib.import_module(f"ansible_collections.cloudimages.transfer.plugins.modules.{name}")
+    seen = {}
+
+    def capture(argument_spec, **_kwargs):
+        seen.update(argument_spec)
+        raise Stop
+
+    monkeypatch.setattr(module, "AnsibleModule", capture)
+    with pytest.raises(Stop):
+        module.main()
+    return seen
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_every_field_of_a_jobs_options_is_a_parameter_of_its_module(case, monkeypatch):
+    # options are filled by name: a misspelt field would silently keep its default
+    name, job = case[:2]
+    spec = argument_spec_of(name, monkeypatch)
+    names = set(spec)
+    if name == "swift_dlo_copy":  # the target's names come from its suboptions
+        names |= {f"target_{key}" for key in spec["target"]["options"]}
+    wanted = [f.name for f in fields(job.Options) if f.name != "waiting"]
+    if "waiting" in {f.name for f in fields(job.Options)}:  # the waiting options, unpacked beside the job's own
+        wanted += [f.name for f in fields(Waiting)]
+    assert [field for field in wanted if field not in names] == []
 
 
 def client(kind):
