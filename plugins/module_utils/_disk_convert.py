@@ -6,19 +6,25 @@
 """A local disk image converted to another format with ``qemu-img``, verified, then renamed.
 
 Formats carry Glance's names (``vhd`` is qemu-img's ``vpc`` driver, the one thing a converting
-Glance gets wrong). The input is read with its format named explicitly (``auto`` asks
-``qemu-img info`` once and then names what it found), and refused before anything is written
-when qemu-img cannot open it, ``qemu-img check`` finds it damaged, or it refers to another file
-(a backing file or a VMDK extent: converting it would copy a file of this host into the image).
+Glance gets wrong). The input's format is always given (the role knows it from Glance; probing
+is how a "raw" image that is really a qcow2 gets opened as one) and the input is an untrusted
+image: its headers are read in Python first (``_image_inspect``: allow-listed formats, no file
+it names, its bytes the format it is said to be, a virtual size within ``max_virtual_size``),
+and only then does qemu-img open it, format named, under limits (``_qemu_img``). It is refused
+before anything is written when qemu-img cannot read it or ``qemu-img check`` finds it damaged
+(leaked clusters alone, common in crash-consistent snapshots, are accepted with a warning),
+and when the folder of ``dest`` has no room for the output (a raw output as large as the
+virtual size).
 
 The output is written inside a private folder beside ``dest`` (mkdtemp, 0700; the file 0600)
-and renamed over ``dest`` only when ``qemu-img info`` reads it back in the wanted format with
-the input's virtual size (VHD is written dynamic with ``force_size``, so its geometry does
-not round the size up). A record beside it (``.<dest>.convert.json``) names the input (path,
-size, mtime) and the output (size, mtime, and its MD5 unless ``checksum`` is off: one more read
-of the output, which costs more than the conversion itself while the data is in the page cache):
-a rerun with the same input and an untouched output changes nothing, and an existing ``dest`` that no record explains is replaced only with
-``force``.
+and renamed over ``dest`` only when it passes the same inspection and ``qemu-img info`` reads it
+back in the wanted format with the input's virtual size (VHD is written dynamic with
+``force_size``, so its geometry does not round the size up). A record beside it
+(``.<dest>.convert.json``, a regular file of this user, opened without following links) names
+the input (path, size, mtime) and the output (size, mtime, and its MD5 unless ``checksum`` is
+off: one more read of the output, which costs more than the conversion itself while the data is
+in the page cache): a rerun with the same input and an untouched output changes nothing, and
+an existing ``dest`` that no record explains is replaced only with ``force``.
 """
 
 from __future__ import annotations
@@ -27,30 +33,31 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 import threading
 import time
 from dataclasses import dataclass
 
-from ansible_collections.cloudimages.transfer.plugins.module_utils import _cancel
-from ansible_collections.cloudimages.transfer.plugins.module_utils._disk_compare import QEMU_FORMATS, qemu_img
+from ansible_collections.cloudimages.transfer.plugins.module_utils import _cancel, _image_inspect, _qemu_img
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import SegmentStep
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
-from ansible_collections.cloudimages.transfer.plugins.module_utils._local_files import write_atomically
+from ansible_collections.cloudimages.transfer.plugins.module_utils._local_files import read_json, write_atomically
 from ansible_collections.cloudimages.transfer.plugins.module_utils._options import from_params
+from ansible_collections.cloudimages.transfer.plugins.module_utils._qemu_img import QEMU_FORMATS, glance_format
+from ansible_collections.cloudimages.transfer.plugins.module_utils._sizes import human
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import Progress
 
 WRITABLE = ("raw", "qcow2", "vhd", "vmdk")
-GLANCE_NAMES = {qemu: glance for glance, qemu in QEMU_FORMATS.items() if glance != "iso"}
+READABLE = ("raw", "qcow2", "vhd", "vhdx", "vmdk")
 CREATE_OPTIONS = {"vhd": ["-o", "subformat=dynamic,force_size=on"], "qcow2": ["-o", "compat=1.1"],
                   "vmdk": ["-o", "subformat=streamOptimized"]}
-CHECKABLE = ("qcow2", "vmdk", "vhdx", "vdi")
+CHECKABLE = ("qcow2", "vmdk", "vhdx")
+CHECK_LEAKS_ONLY = 3  # qemu-img check: leaked clusters, no corruption
+CHECK_UNSUPPORTED = 63
 CHUNK = 4 * 1024 * 1024
-
-
-def glance_format(name: str) -> str:
-    """A format option as Glance names it (``vpc`` accepted for ``vhd``)."""
-    return "vhd" if name == "vpc" else name
+# a qcow2, VHD or VMDK output holds the input's data plus its own tables (a few MiB per TiB)
+METADATA_ALLOWANCE = 64 * 1024 * 1024
 
 
 def record_path(dest: str) -> str:
@@ -63,41 +70,56 @@ def identity(path: str) -> dict:
 
 
 def read_record(dest: str) -> dict | None:
-    try:
-        with open(record_path(dest), encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
+    record = read_json(record_path(dest))
+    return record if isinstance(record, dict) else None
 
 
-def inspect(tool: str, run_command, path: str, fmt: str) -> dict:
-    """``qemu-img info`` of the input (format named, or probed when ``auto``), refusing a damaged
-    image or one that refers to another file."""
-    argv = [tool, "info", "--output=json"] + ([] if fmt == "auto" else ["-f", QEMU_FORMATS[fmt]]) + [path]
-    rc, out, err = run_command(argv)
+def inspect(tool: str, path: str, fmt: str, opts: Options, warnings: list) -> dict:
+    """The input's headers read in Python (refusing what is unsafe), then ``qemu-img info`` and,
+    where the format has one, ``qemu-img check``, both with the format named and under limits."""
+    found = _image_inspect.inspect(path, fmt, opts.max_virtual_size or None)  # 0: no limit
+    rc, out, err = _qemu_img.run(tool, ["info", "--output=json", "-f", QEMU_FORMATS[fmt], path],
+                                 **_qemu_img.INFO_LIMITS)
     if rc != 0:
-        raise TransferError(f"{path} is not a readable {fmt if fmt != 'auto' else 'disk'} image: "
-                            f"{err.strip().replace('qemu-img: ', '')[-300:]}")
+        raise TransferError(f"{path} is not a readable {fmt} image: {_qemu_img.said(err)}")
     info = json.loads(out)
-    found = GLANCE_NAMES.get(info.get("format"), info.get("format"))
-    if fmt != "auto" and found != fmt:
-        raise TransferError(f"{path} reads as {found}, not {fmt}")
-    if info.get("backing-filename") or info.get("full-backing-filename"):
-        raise TransferError(f"{path} refers to a backing file ({info.get('backing-filename')}); refusing to "
-                            "convert it (the output would hold that file's data)")
-    extents = ((info.get("format-specific") or {}).get("data") or {}).get("extents") or []
-    if any(os.path.realpath(e.get("filename", path)) != os.path.realpath(path) for e in extents):
-        raise TransferError(f"{path} is a VMDK with extents in other files; refusing to convert it")
-    if found in CHECKABLE:
-        rc, out, err = run_command([tool, "check", "--output=json", "-f", QEMU_FORMATS[found], path])
-        if rc not in (0, 63):  # 63: the format has no check
-            raise TransferError(f"{path} is a damaged {found} image (qemu-img check: "
-                                f"{(err or out).strip().replace('qemu-img: ', '')[-300:]})")
-    info["glance_format"] = found
+    if info.get("backing-filename") or info.get("full-backing-filename") or \
+            ((info.get("format-specific") or {}).get("data") or {}).get("data-file"):
+        raise TransferError(f"{path} refers to another file; refusing to convert it (the output would hold that "
+                            "file's data)")
+    if info.get("virtual-size") != found.virtual_size:
+        raise TransferError(f"{path}: qemu-img reads a virtual size of {info.get('virtual-size')}, its headers "
+                            f"say {found.virtual_size}; refusing to convert it")
+    if fmt in CHECKABLE:
+        rc, out, err = _qemu_img.run(tool, ["check", "--output=json", "-f", QEMU_FORMATS[fmt], path],
+                                     timeout=opts.timeout)
+        if rc == CHECK_LEAKS_ONLY:
+            leaks = (json.loads(out or "{}") or {}).get("leaks", "some")
+            warnings.append(f"{path}: qemu-img check found {leaks} leaked clusters (space the image wastes, common "
+                            "in crash-consistent snapshots) and no corruption; converting it")
+        elif rc not in (0, CHECK_UNSUPPORTED):
+            raise TransferError(f"{path} is a damaged {fmt} image (qemu-img check: {_qemu_img.said(err, out)})")
+    info["glance_format"] = fmt
     return info
 
 
-def plan(opts: Options, tool: str, run_command) -> dict:
+def output_room(fmt: str, source: dict) -> int:
+    """Bytes the output may take: a raw disk is as large as the virtual size; the other formats
+    hold the input's allocated data and their own tables, never more than the raw disk would."""
+    if fmt == "raw":
+        return source["virtual_size"]
+    return min(source["allocated"], source["virtual_size"]) + METADATA_ALLOWANCE
+
+
+def check_room(dest: str, fmt: str, source: dict) -> None:
+    folder = os.path.dirname(os.path.abspath(dest))
+    need, free = output_room(fmt, source), shutil.disk_usage(folder).free
+    if need > free:
+        raise TransferError(f"{folder} has {human(free)} free; the {fmt} output of a disk of virtual size "
+                            f"{human(source['virtual_size'])} may need {human(need)}. Nothing was written")
+
+
+def plan(opts: Options, tool: str, warnings: list) -> dict:
     """What must happen: {"action": "none"|"convert", "why", "source": info, ...}."""
     src, dest = opts.src, opts.dest
     want = glance_format(opts.dest_format)
@@ -109,19 +131,17 @@ def plan(opts: Options, tool: str, run_command) -> dict:
         raise TransferError(f"The directory of dest {dest} does not exist")
     if os.path.realpath(src) == os.path.realpath(dest):
         raise TransferError("src and dest are the same file")
-    # 'auto' cannot tell a qcow2 or VHD whose header is damaged from raw data: name the format
-    # where it is known (the role names the source image's disk_format)
-    info = inspect(tool, run_command, src, glance_format(opts.src_format))
+    info = inspect(tool, src, glance_format(opts.src_format), opts, warnings)
     source = {**identity(src), "format": info["glance_format"], "virtual_size": info["virtual-size"]}
-    found = {"source": source, "dest_format": want}
+    found = {"source": source, "dest_format": want, "allocated": os.stat(src).st_blocks * 512}
     if not os.path.lexists(dest):
         return {**found, "action": "convert", "why": f"{dest} does not exist"}
-    if os.path.islink(dest) or not os.path.isfile(dest):
-        raise TransferError(f"dest {dest} is not a regular file; refusing to replace it")
+    held = os.lstat(dest)
+    if not stat.S_ISREG(held.st_mode) or held.st_uid != os.geteuid():
+        raise TransferError(f"dest {dest} is not a regular file of this user; refusing to replace it")
     record = read_record(dest)
     if record and record.get("source") == source and record.get("dest", {}).get("format") == want:
-        held = identity(dest)
-        if (held["size"], held["mtime_ns"]) == (record["dest"]["size"], record["dest"]["mtime_ns"]):
+        if (held.st_size, held.st_mtime_ns) == (record["dest"]["size"], record["dest"]["mtime_ns"]):
             return {**found, "action": "none", "record": record,
                     "why": f"{dest} holds the {want} conversion of this {source['format']} input (by its record)"}
     if not opts.force:
@@ -185,30 +205,31 @@ def md5_of(path: str) -> str:
     return digest.hexdigest()
 
 
-def convert(opts: Options, found: dict, tool: str, run_command, progress=None) -> dict:
+def convert(opts: Options, found: dict, tool: str, warnings: list, progress=None) -> dict:
     """Convert into a private folder beside dest, verify, rename; write the record."""
     src, dest, want = opts.src, opts.dest, found["dest_format"]
     source = found["source"]
+    check_room(dest, want, {**source, "allocated": found["allocated"]})
     scratch = tempfile.mkdtemp(prefix=f".{os.path.basename(dest)}.convert-", dir=os.path.dirname(os.path.abspath(dest)))
     try:
         out = os.path.join(scratch, "disk")
         started = time.monotonic()
-        argv = [tool, "convert", "-f", QEMU_FORMATS[source["format"]], "-O", QEMU_FORMATS[want],
-                *CREATE_OPTIONS.get(want, []), src, out]
         with ProgressWatch(progress, source["size"]):
-            rc, _out, err = run_command(argv)
+            rc, _out, err = _qemu_img.run(tool, ["convert", "-f", QEMU_FORMATS[source["format"]], "-O",
+                                                 QEMU_FORMATS[want], *CREATE_OPTIONS.get(want, []), src, out],
+                                          timeout=opts.timeout)
         seconds = time.monotonic() - started
         if rc != 0:
             raise TransferError(f"qemu-img could not convert {src} ({source['format']}) to {want}: "
-                                f"{err.strip().replace('qemu-img: ', '')[-300:]}")
+                                f"{_qemu_img.said(err)}")
         os.chmod(out, 0o600)
-        made = inspect(tool, run_command, out, want)
+        made = inspect(tool, out, want, opts, warnings)
         if made["virtual-size"] != source["virtual_size"]:
             raise TransferError(f"The {want} conversion of {src} has virtual size {made['virtual-size']}, the input "
                                 f"{source['virtual_size']}; nothing was written to {dest}")
         if opts.verify_content:
-            rc, said, err = run_command([tool, "compare", "-f", QEMU_FORMATS[source["format"]],
-                                         "-F", QEMU_FORMATS[want], src, out])
+            rc, said, err = _qemu_img.run(tool, ["compare", "-f", QEMU_FORMATS[source["format"]],
+                                                 "-F", QEMU_FORMATS[want], src, out], timeout=opts.timeout)
             if rc != 0:
                 raise TransferError(f"The {want} conversion of {src} does not hold the same disk: "
                                     f"{(said or err).strip().replace(out, 'output')[-300:]}")
@@ -232,7 +253,9 @@ class Options:
     src: str
     dest: str
     dest_format: str | None = None
-    src_format: str = "auto"
+    src_format: str | None = None
+    max_virtual_size: int | None = None
+    timeout: int = 3600
     force: bool = False
     verify_content: bool = False
     checksum: bool = True
@@ -241,18 +264,24 @@ class Options:
     from_params = classmethod(from_params)
 
 
-def run(opts: Options, run_command, check_mode: bool) -> dict:
-    """``run_command`` is the module's (argv list -> (rc, stdout, stderr)); no shell."""
+def run(opts: Options, check_mode: bool) -> dict:
     if not opts.dest_format:
         raise TransferError("Give dest_format")
     if glance_format(opts.dest_format) not in WRITABLE:
         raise TransferError(f"dest_format must be one of {', '.join(WRITABLE)}, got {opts.dest_format!r}")
-    tool = qemu_img("Converting a disk image needs")
-    found = plan(opts, tool, run_command)
+    if not opts.src_format or glance_format(opts.src_format) not in READABLE:
+        raise TransferError(f"src_format must be one of {', '.join(READABLE)} (the format the image is said to be, "
+                            f"as Glance's disk_format names it; it is never probed), got {opts.src_format!r}")
+    if opts.timeout < 1:
+        raise TransferError(f"timeout must be at least 1 second, got {opts.timeout}")
+    _image_inspect.require()
+    tool = _qemu_img.find("Converting a disk image needs")
+    warnings: list = []
+    found = plan(opts, tool, warnings)
     source = found["source"]
     result = {"changed": found["action"] == "convert", "src_format": source["format"],
               "dest_format": found["dest_format"], "virtual_size": source["virtual_size"], "dest": opts.dest,
-              "plan": {"action": found["action"], "reason": found["why"]},
+              "plan": {"action": found["action"], "reason": found["why"]}, "warnings": warnings,
               "diff": {"before": {"dest": found.get("record", {}).get("dest") if found["action"] == "none" else None},
                        "after": {"dest_format": found["dest_format"], "virtual_size": source["virtual_size"]}}}
     if found["action"] == "none":
@@ -261,13 +290,14 @@ def run(opts: Options, run_command, check_mode: bool) -> dict:
                       msg=f"{found['why']}; nothing to do")
         return result
     if check_mode:
+        check_room(opts.dest, found["dest_format"], {**source, "allocated": found["allocated"]})
         result["msg"] = f"would convert {opts.src} ({source['format']}) to {found['dest_format']}: {found['why']}"
         return result
     progress = None
     if opts.progress_file:
         progress = Progress(opts.progress_file, "convert", opts.src, opts.dest,
                             [SegmentStep(1, "convert", source["size"])])
-    done = convert(opts, found, tool, run_command, progress)
+    done = convert(opts, found, tool, warnings, progress)
     if progress:
         progress.finish("done")
     made = done["record"]["dest"]

@@ -36,7 +36,7 @@ MAX_SEGMENTS = 10 ** SEGMENT_DIGITS - 1
 SWIFT_MAX_SEGMENT = 5 * 1024 ** 3  # Swift's default max_file_size is 5 GiB + 2 bytes
 DEFAULT_LISTING_LIMIT = 10000  # Swift's default container_listing_limit
 DEFAULT_SEGMENT_SIZE = 1024 ** 3
-EMPTY_MD5 = hashlib.md5(b"").hexdigest()
+EMPTY_MD5 = hashlib.md5(b"", usedforsecurity=False).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class Segment:
     def md5(self) -> str | None:
         """The MD5 of the bytes this piece contributes, where it is known before reading them."""
         if self.data is not None:
-            return hashlib.md5(self.data).hexdigest()
+            return hashlib.md5(self.data, usedforsecurity=False).hexdigest()
         return None if self.byte_range is not None else self.etag
 
 
@@ -137,7 +137,7 @@ def folder_number(prefix: str, rest: str) -> bool:
 
 
 def etag_of_etags(etags) -> str:
-    return hashlib.md5("".join(etags).encode("ascii")).hexdigest()
+    return hashlib.md5("".join(etags).encode("ascii"), usedforsecurity=False).hexdigest()
 
 
 def unquote_etag(value: str | None) -> str:

@@ -118,7 +118,7 @@ def copy_segment(source, target, piece, dst_container: str, step, progress, head
         else:
             resp = source.get_object(piece.container, piece.name, headers=piece.range_header)
             chunks = response_chunks(resp)
-        digest = hashlib.md5()  # only where the MD5 is not known: otherwise the target checks it
+        digest = hashlib.md5(usedforsecurity=False)  # only where the MD5 is not known: otherwise the target checks it
         body = StreamBody(hashed(chunks, digest) if step.md5 is None else chunks, piece.size, progress)
         try:
             length = int(resp.headers.get("Content-Length", -1)) if resp is not None else piece.size

@@ -237,7 +237,7 @@ def fetch_segment(swift, piece, fd: int, step, progress, finished=lambda offset,
             finished(step.offset, step.size)
             return
         resp = swift.get_object(piece.container, piece.name, headers=piece.range_header)
-        digest, position = hashlib.md5(), step.offset
+        digest, position = hashlib.md5(usedforsecurity=False), step.offset
         try:
             for chunk in response_chunks(resp):
                 if position + len(chunk) > step.offset + step.size:
@@ -275,7 +275,7 @@ def fetch_whole(swift, dlo, fd: int, steps: list, progress) -> None:
             length = resp.headers.get("Content-Length")
             if length is not None and int(length) != dlo.size:
                 raise SegmentMismatch(f"the manifest GET announces {length} bytes; the listing adds up to {dlo.size}")
-            position, index, digest = 0, 0, hashlib.md5()
+            position, index, digest = 0, 0, hashlib.md5(usedforsecurity=False)
             for chunk in response_chunks(resp):
                 if position + len(chunk) > dlo.size:
                     raise SegmentMismatch(f"the manifest GET gives more than the listing's {dlo.size} bytes")
@@ -291,7 +291,7 @@ def fetch_whole(swift, dlo, fd: int, steps: list, progress) -> None:
                         if step.md5 and digest.hexdigest() != step.md5:
                             raise SegmentMismatch(f"segment {step.name} arrived with MD5 {digest.hexdigest()}; "
                                                   f"its listing says {step.md5}")
-                        index, digest = index + 1, hashlib.md5()
+                        index, digest = index + 1, hashlib.md5(usedforsecurity=False)
             if position != dlo.size:
                 raise SegmentMismatch(f"the manifest GET ended after {position} of {dlo.size} bytes")
         except BaseException:

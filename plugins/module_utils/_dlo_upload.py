@@ -51,6 +51,7 @@ class Options:
     expire_after: int | None = None
     create_container: bool = True
     stale_segments: str = "delete"
+    trust_manifest: bool = True
     concurrency: int = 4
     progress_file: str | None = None
 
@@ -176,13 +177,16 @@ def delete(opts: Options, swift, check_mode: bool) -> dict:
     headers = swift.head_object(container, name)
     if headers is None:
         return delete_leftovers(opts, swift, check_mode)
+    own = (opts.segment_container or container, opts.segment_prefix or default_prefix(name))
     if is_slo(headers):
-        return delete_slo(swift, container, name, check_mode)
+        return delete_slo(swift, container, name, check_mode, None if opts.trust_manifest else own)
     manifest = headers.get("x-object-manifest")
     if not manifest:
         raise TransferError(f"{swift.where(container, name)} is not a Dynamic or Static Large Object; "
                             "state=absent deletes only large objects (manifest and segments)", not_dlo=True)
     seg_container, prefix = split_manifest(manifest)
+    if not opts.trust_manifest and (seg_container, prefix) != own:
+        return delete_manifest_alone(swift, container, name, f"{seg_container}/{prefix}", own, check_mode)
     if not prefix:
         raise TransferError(f"The manifest of {container}/{name} names the whole container {seg_container}; "
                             "refusing to delete a container's every object")
@@ -206,10 +210,29 @@ def delete(opts: Options, swift, check_mode: bool) -> dict:
     return result
 
 
-def delete_slo(swift, container: str, name: str, check_mode: bool) -> dict:
-    """An SLO names its segments: Swift deletes exactly those, then the manifest."""
+def delete_manifest_alone(swift, container: str, name: str, names: str, own: tuple, check_mode: bool) -> dict:
+    """A manifest that names segments where this collection does not write them: its segments
+    are not ours to delete (anyone who can write the container can re-point a manifest)."""
+    warning = (f"The manifest {container}/{name} names segments at {names}, not where this collection writes them "
+               f"({own[0]}/{own[1]}); only the manifest is deleted, and what it names is left as it is")
+    result = {"changed": True, "object": f"{container}/{name}", "region": swift.region,
+              "deleted": [f"{container}/{name}"], "left": [names], "warnings": [warning],
+              "diff": {"before": {"manifest": names}, "after": {}}}
+    if check_mode:
+        result["msg"] = f"would delete the manifest {container}/{name} alone: {warning}"
+        return result
+    swift.delete_object(container, name)  # a plain DELETE removes an SLO's manifest alone too
+    result["msg"] = f"deleted the manifest {container}/{name} alone: {warning}"
+    return result
+
+
+def delete_slo(swift, container: str, name: str, check_mode: bool, own: tuple | None = None) -> dict:
+    """An SLO names its segments: Swift deletes exactly those, then the manifest. With ``own``
+    (segment container, prefix), only when every segment it lists is there."""
     entries = swift.get_slo_manifest(container, name)
     segments = [e["name"].lstrip("/") for e in entries if "name" in e]
+    if own and any(not segment.startswith(f"{own[0]}/{own[1]}") for segment in segments):
+        return delete_manifest_alone(swift, container, name, "other places", own, check_mode)
     result = {"changed": True, "object": f"{container}/{name}", "region": swift.region, "kind": "slo",
               "deleted": [f"{container}/{name}"] + segments, "left": [],
               "diff": {"before": {"kind": "slo", "segments": len(segments)}, "after": {}}}

@@ -223,7 +223,7 @@ class WholeHashes:
 
     def __init__(self, algo: str | None):
         self.algo = algo
-        self.md5 = hashlib.md5()
+        self.md5 = hashlib.md5(usedforsecurity=False)
         self.hash = hashlib.new(algo) if algo in hashlib.algorithms_available else None
 
     def update(self, piece: bytes) -> None:
@@ -250,7 +250,7 @@ class Cutter:
 
     def segment(self, size: int):
         """(the segment's chunks - exactly ``size`` bytes unless the stream ends first -, its MD5 so far)."""
-        seg_md5 = hashlib.md5()
+        seg_md5 = hashlib.md5(usedforsecurity=False)
 
         def chunks():
             left = size

@@ -89,7 +89,7 @@ def choose(opts: Options, glance) -> str:
 
 def run(opts: Options, glance, swift, source_glance, check_mode: bool, content_source=None) -> dict:
     """Find what an earlier run made; plan (size, method); import by the method; verify, stamp
-    and report. content_source: (Glance, image id, run_command) of the source image, for verify_content."""
+    and report. content_source: (Glance, image id) of the source image, for verify_content."""
     keys = stamps(opts)
     if not keys:
         raise TransferError("Give source_image_id (with source_region) or properties: they are the key a rerun "
@@ -305,7 +305,7 @@ def content_reference(opts: Options, content_source) -> tuple | None:
     """(Glance, source image) for verify=content, checked before anything is imported."""
     if not opts.verify_content:
         return None
-    source_glance, image_id, run_command = content_source or (None, None, None)
+    source_glance, image_id = content_source or (None, None)
     if source_glance is None or not image_id:
         raise TransferError("verify_content needs the source image: give source_image_id (or verify_content_source.image)")
     source = source_glance.get_image(image_id)
@@ -313,7 +313,7 @@ def content_reference(opts: Options, content_source) -> tuple | None:
         raise TransferError(f"verify_content compares with {source_glance.where(image_id)}, which is "
                             + ("not there" if source is None else source.get("status")))
     _disk_compare.check_possible(source)
-    return source_glance, source, run_command
+    return source_glance, source
 
 
 def verify(opts: Options, image: dict, method: str, content=None, glance=None) -> dict:
@@ -341,7 +341,7 @@ def verify(opts: Options, image: dict, method: str, content=None, glance=None) -
         checks["content"] = "not checked: verify_content not asked"
     else:
         try:
-            _disk_compare.compare(content[0], content[1], glance, image, opts.verify_dir, content[2])
+            _disk_compare.compare(content[0], content[1], glance, image, opts.verify_dir)
         except TransferError as exc:
             checks["content"] = False
             exc.details.setdefault("verification", checks)

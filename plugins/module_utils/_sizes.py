@@ -34,3 +34,11 @@ def parse_rate(value, option: str = "max_rate") -> int:
     except TransferError:
         raise TransferError(f"{option} must be bytes per second, a whole number or a size such as 50MiB or "
                             f"50MiB/s (0 for no cap), got {value!r}") from None
+
+
+def human(size: int) -> str:
+    """A byte count the way a user reads it: '4 TiB', '1.5 GiB', '512 bytes'."""
+    for unit, factor in (("TiB", 1024 ** 4), ("GiB", 1024 ** 3), ("MiB", 1024 ** 2), ("KiB", 1024)):
+        if size >= factor:
+            return f"{size / factor:.1f}".rstrip("0").rstrip(".") + f" {unit}"
+    return f"{size} bytes"

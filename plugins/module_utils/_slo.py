@@ -55,13 +55,13 @@ def parse_range(spec: str, size: int) -> tuple[int, int]:
 def entry_etag(entry: dict) -> str:
     """What an entry contributes to the SLO's ETag."""
     if "data" in entry:
-        return hashlib.md5(decode_data(entry)).hexdigest()
+        return hashlib.md5(decode_data(entry), usedforsecurity=False).hexdigest()
     etag = unquote_etag(entry.get("hash"))
     return f"{etag}:{entry['range']};" if entry.get("range") else etag
 
 
 def slo_etag(entries: list) -> str:
-    return hashlib.md5("".join(entry_etag(e) for e in entries).encode()).hexdigest()
+    return hashlib.md5("".join(entry_etag(e) for e in entries).encode(), usedforsecurity=False).hexdigest()
 
 
 def decode_data(entry: dict) -> bytes:
@@ -106,7 +106,7 @@ def pieces_of(swift, entries: list, depth: int = 0) -> list:
     for number, entry in enumerate(entries, 1):
         if "data" in entry:
             data = decode_data(entry)
-            pieces.append(Segment(f"(inline data {number})", len(data), hashlib.md5(data).hexdigest(), data=data))
+            pieces.append(Segment(f"(inline data {number})", len(data), hashlib.md5(data, usedforsecurity=False).hexdigest(), data=data))
             continue
         container, name = split_path(entry["name"])
         size, etag = int(entry["bytes"]), unquote_etag(entry.get("hash"))

@@ -15,10 +15,20 @@ description:
   - Formats carry Glance's names; V(vhd) is qemu-img's C(vpc) driver (V(vpc) is accepted as a
     synonym). VHD is written dynamic with C(force_size), so the virtual size is kept exactly; VMDK
     is written stream-optimized, as clouds import it.
-  - The input is refused before anything is written when qemu-img cannot open it in its format,
-    C(qemu-img check) finds it damaged (qcow2, vmdk, vhdx, vdi), or it refers to another file (a
-    backing file, or VMDK extents), since converting such an image would copy a file of this host
-    into the output.
+  - The input is an untrusted image. Before C(qemu-img) opens it, its headers are read in Python
+    by oslo.utils' C(format_inspector) (the inspector Glance and Nova use), and it is refused,
+    with the reason, when its format is not V(raw), V(qcow2), V(vhd), V(vhdx) or V(vmdk), its
+    bytes are another format than O(src_format), it names another file (a qcow2 data file or
+    backing file, VMDK extents, a VHDX or VHD parent), a VMDK is neither monolithicSparse nor
+    streamOptimized, or it declares a virtual size over O(max_virtual_size). Converting such an
+    image would copy a file of this host into the output (OSSA-2024-001).
+  - Then C(qemu-img) runs with every format named (it never probes), without a shell, under
+    resource limits (address space, CPU time) and O(timeout), in a process group of its own that
+    is killed on timeout or cancel. The input is refused when C(qemu-img) cannot read it or
+    C(qemu-img check) finds it damaged; leaked clusters alone (exit 3, common in
+    crash-consistent snapshots) give a warning and the conversion goes on. The folder of O(dest)
+    must have room for the output (a V(raw) output as large as the virtual size) before anything
+    is written.
   - The output is written in a private folder beside O(dest) (mode 0700, the file 0600) and
     renamed over O(dest) only after C(qemu-img info) reads it back in O(dest_format) with the
     input's virtual size (and, with O(verify_content), C(qemu-img compare) finds the same
@@ -27,8 +37,8 @@ description:
     modification time) and the output (size, modification time, MD5). A rerun with the same input
     and an untouched output (same size and modification time) changes nothing. An existing O(dest) that no record explains is
     replaced only with O(force=true).
-  - Runs C(qemu-img) without a shell; it must be installed on the host that runs the module
-    (Debian/Ubuntu C(qemu-utils), RHEL C(qemu-img)).
+  - C(qemu-img) must be installed on the host that runs the module (Debian/Ubuntu C(qemu-utils),
+    RHEL C(qemu-img)), and the Python library oslo.utils 7.3 or later (C(oslo.utils[image-inspection])).
 author:
   - cloudimages.transfer maintainers (@cloudimages)
 attributes:
@@ -54,12 +64,25 @@ options:
     required: true
   src_format:
     description:
-      - Format of O(src). V(auto) asks C(qemu-img info) once and then names the format it found
-        to every later command (qemu-img's guessing is never left to act on its own). A qcow2 or
-        VHD whose header is damaged reads as raw data, so name the format where it is known.
+      - Format of O(src) as Glance's C(disk_format) names it. It is never probed (probing is how a
+        "raw" image that is really a qcow2 gets opened as one): an O(src) whose bytes are another
+        format is refused.
     type: str
-    default: auto
-    choices: [auto, raw, qcow2, vhd, vpc, vmdk, vhdx, vdi]
+    required: true
+    choices: [raw, qcow2, vhd, vpc, vmdk, vhdx]
+  max_virtual_size:
+    description:
+      - The largest virtual size (bytes) an input may declare. A few hundred KiB of qcow2 can
+        declare a disk of terabytes, which a V(raw) output would then fill. V(0) for no limit. The
+        default is Glance's own default C(image_size_cap), 1 TiB.
+    type: int
+    default: 1099511627776
+  timeout:
+    description:
+      - Seconds each C(qemu-img) command (check, convert, compare) may take, wall clock and CPU;
+        it is then stopped and nothing is written. C(qemu-img info) has its own 60 s.
+    type: int
+    default: 3600
   dest_format:
     description: Format to write.
     type: str
@@ -100,6 +123,7 @@ EXAMPLES = r"""
 - name: An upstream qcow2 image for a vendor import task that takes VHD only
   cloudimages.transfer.disk_image_convert:
     src: /var/tmp/db01.qcow2
+    src_format: qcow2
     dest: /var/tmp/db01.vhd
     dest_format: vhd
     verify_content: true
@@ -112,7 +136,7 @@ dest:
   type: str
   sample: /var/tmp/web01.qcow2
 src_format:
-  description: Format of the input, as found (Glance's name).
+  description: Format of the input, as given and found in its headers (Glance's name).
   returned: always
   type: str
   sample: vhd
@@ -157,7 +181,9 @@ def main():
     module = AnsibleModule(argument_spec=dict(
         src=dict(type="path", required=True),
         dest=dict(type="path", required=True),
-        src_format=dict(type="str", default="auto", choices=["auto", "raw", "qcow2", "vhd", "vpc", "vmdk", "vhdx", "vdi"]),
+        src_format=dict(type="str", required=True, choices=["raw", "qcow2", "vhd", "vpc", "vmdk", "vhdx"]),
+        max_virtual_size=dict(type="int", default=1024 ** 4),
+        timeout=dict(type="int", default=3600),
         dest_format=dict(type="str", required=True, choices=["raw", "qcow2", "vhd", "vpc", "vmdk"]),
         force=dict(type="bool", default=False),
         verify_content=dict(type="bool", default=False),
@@ -166,7 +192,7 @@ def main():
     ), supports_check_mode=True)
 
     def job():
-        return _disk_convert.run(_disk_convert.Options.from_params(module.params), module.run_command, module.check_mode)
+        return _disk_convert.run(_disk_convert.Options.from_params(module.params), module.check_mode)
 
     run_module(module, job, cloud=False)
 

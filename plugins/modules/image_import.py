@@ -307,7 +307,7 @@ def main():
             where = dict(params["verify_content_source"] or {})
             image_id = where.pop("image", None) or params["source_image_id"]
             where["region_name"] = where.get("region_name") or params["source_region"]
-            content_source = glance_for(where, inherited_connection(params, where)), image_id, module.run_command
+            content_source = glance_for(where, inherited_connection(params, where)), image_id
         return _image_import.run(_image_import.Options.from_params(params), glance, swift, source, module.check_mode,
                                  content_source)
 

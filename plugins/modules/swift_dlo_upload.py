@@ -110,6 +110,15 @@ options:
         its place (C(build_id) is stored as C(Build-Id)), with a warning.
     type: dict
     default: {}
+  trust_manifest:
+    description:
+      - With O(state=absent), whether the segments the manifest names may be deleted wherever they are.
+      - V(false) deletes segments only where this collection writes them, in O(segment_container) under
+        O(segment_prefix) (their defaults: the object's container, C(<object>-)). A manifest that names any
+        other place (someone with write access to the container re-pointed it, say at C(prod-backups/db/))
+        is deleted alone, with a warning, and the objects it names are left. The role sets V(false).
+    type: bool
+    default: true
   stale_segments:
     description:
       - What to do with segments under the segment prefix that the new layout has no place for
@@ -257,6 +266,7 @@ def main():
         headers=dict(type="dict", default={}),
         metadata=dict(type="dict", default={}),
         stale_segments=dict(type="str", default="delete", choices=["delete", "fail"]),
+        trust_manifest=dict(type="bool", default=True),
         **background_argument_spec(),
         **max_rate_argument_spec(),
         expire_after=dict(type="int"),

@@ -199,7 +199,7 @@ def test_role_refuses_a_source_over_max_size_before_anything_moves(collections_p
         source = create_image(s, producer.url("image", "RegionOne"), os.urandom(300000), name=unique)
     rc, out = play(collections_path, cloud, tmp_path, {"region_transfer_image": source["id"],
                                                        "region_transfer_max_size": 299999})
-    assert rc != 0 and "it must be active and at most region_transfer_max_size (299999) bytes" in out, out[-2000:]
+    assert rc != 0 and "it must be active, at most region_transfer_max_size (299999) bytes" in out, out[-2000:]
     with producer.session() as s:
         held = s.get(f"{producer.url('image', 'RegionOne')}/v2/images/{source['id']}").json()
         targets = s.get(f"{producer.url('image', 'RegionTwo')}/v2/images", params={KEY: source["id"]}).json()

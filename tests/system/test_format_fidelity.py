@@ -285,3 +285,58 @@ def test_an_upstream_qcow2_reaches_the_vendors_vhd_only_import_converted_on_the_
     assert (target["status"], target["disk_format"]) == ("active", "raw")  # the vendor stores raw
     assert target["checksum"] == md5(raw) and target["virtual_size"] == source["virtual_size"] == len(raw)
     assert target["cloudimages_transfer_converted"] == "qcow2 to vhd" and target[VERIFIED] == source["os_hash_value"]
+
+
+def hostile_qcow2(tmp_path: Path, names: Path) -> bytes:
+    """A qcow2 whose external data file is a file of the host that converts it (OSSA-2024-001)."""
+    scratch, image = tmp_path / "scratch.bin", tmp_path / "hostile.qcow2"
+    for argv in (["create", "-q", "-f", "qcow2", "-o", f"data_file={scratch},data_file_raw=on", str(image), "1M"],
+                 ["amend", "-f", "qcow2", "-o", f"data_file={names}", str(image)]):
+        done = subprocess.run(["qemu-img", *argv], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    scratch.unlink()
+    return image.read_bytes()
+
+
+def test_a_qcow2_naming_a_file_of_the_worker_is_refused_before_qemu_img_opens_it(collections_path, cloud, producer,
+                                                                                  unique, tmp_path):
+    """Before the inspection, the role's conversion copied the named file into the VHD it
+    uploaded, and the target image held the worker's secret."""
+    secret = tmp_path / "worker-secret.yaml"
+    secret.write_bytes(b"clouds: {prod: {auth: {password: the-workers-own-secret}}}\n".ljust(1024 * 1024, b"#"))
+    with producer.session() as s:
+        source = create_image(s, producer.url("image", "RegionOne"), hostile_qcow2(tmp_path, secret), name=unique,
+                              disk_format="qcow2")
+    extra = {"region_transfer_image": source["id"], "region_transfer_target_cloud": "localcloud-producer-apikey",
+             "region_transfer_import_container": f"imp-{unique}", "region_transfer_export_container": f"exp-{unique}",
+             "region_transfer_staging": "disk", "region_transfer_staging_dir": str(tmp_path)}
+    rc, out = play(collections_path, cloud, tmp_path, extra)
+    assert rc != 0 and "is refused as a qcow2 image: it failed the inspector's safety checks (data_file: Image has " \
+                       "data_file set); qemu-img was not run on it" in out, out[-3000:]
+    assert objects(producer, "RegionTwo", f"imp-{unique}") == []  # nothing reached the target's object store
+    with producer.session() as s:
+        assert [t for t in targets(s, producer.url("image", "RegionTwo"), source["id"])
+                if t["status"] == "active"] == []
+    assert b"the-workers-own-secret" not in b"".join(p.read_bytes() for p in tmp_path.rglob("*")
+                                                       if p.is_file() and p != secret)
+
+
+def test_verify_content_inspects_both_downloads_before_qemu_img_compares_them(collections_path, cloud, producer,
+                                                                              unique, tmp_path):
+    """Before the inspection, qemu-img compare followed the data file on both sides, read the same
+    file of the worker twice, and called the copy verified."""
+    secret = tmp_path / "worker-secret.yaml"
+    secret.write_bytes(b"clouds: {prod: {auth: {password: the-workers-own-secret}}}\n".ljust(1024 * 1024, b"#"))
+    with producer.session() as s:
+        source = create_image(s, producer.url("image", "RegionOne"), hostile_qcow2(tmp_path, secret), name=unique,
+                              disk_format="qcow2")
+    rc, out = play(collections_path, cloud, tmp_path, {"region_transfer_image": source["id"],
+                                                       "region_transfer_import_method": "glance-download",
+                                                       "region_transfer_verify": "content",
+                                                       "region_transfer_staging_dir": str(tmp_path)})
+    assert rc != 0 and "source is refused as a qcow2 image: it failed the inspector's safety checks (data_file: " \
+                       "Image has data_file set)" in out, out[-3000:]
+    with producer.session() as s:
+        [target] = targets(s, producer.url("image", "RegionTwo"), source["id"])
+    assert VERIFIED not in target  # never stamped as a verified copy
+    assert not list(tmp_path.glob(".cloudimages-compare-*"))

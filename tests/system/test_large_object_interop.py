@@ -392,3 +392,28 @@ def test_names_with_reserved_characters_round_trip_through_every_operation(run, 
         gone = ok(run("swift_dlo_upload", {**P, "container": unique, "object": name, "state": "absent"}))
         assert len(gone["deleted"]) == 1 + 3 and gone["left"] == []
     assert listing(producer, "RegionOne", unique) == []
+
+
+def test_a_manifest_re_pointed_elsewhere_is_deleted_alone_when_the_manifest_is_not_trusted(run, producer, unique,
+                                                                                           tmp_path):
+    """The role's cleanup: anyone who can write the export container could point the manifest at
+    another container's objects; before trust_manifest=false the cleanup deleted those."""
+    backups = [put(producer, "RegionOne", f"{unique}-backups", f"db/{n:05d}", f"backup {n}".encode()) for n in (1, 2)]
+    random_file(tmp_path / "disk.img", 3 * 64 * KiB)
+    ok(run("swift_dlo_upload", {**P, "container": unique, "object": "disk.vhd", "src": str(tmp_path / "disk.img"),
+                                "segment_size": "64KiB"}))
+    put(producer, "RegionOne", unique, "disk.vhd", headers={"X-Object-Manifest": f"{unique}-backups/db/"})
+    args = {**P, "container": unique, "object": "disk.vhd", "state": "absent", "trust_manifest": False}
+    planned = ok(run("swift_dlo_upload", args, check=True))
+    assert planned["changed"] and planned["deleted"] == [f"{unique}/disk.vhd"]
+    assert head(producer, "RegionOne", unique, "disk.vhd").status_code == 200
+    gone = ok(run("swift_dlo_upload", args))
+    assert gone["deleted"] == [f"{unique}/disk.vhd"] and gone["left"] == [f"{unique}-backups/db/"]
+    assert "only the manifest is deleted" in gone["msg"]
+    assert head(producer, "RegionOne", unique, "disk.vhd").status_code == 404
+    assert [o["hash"] for o in listing(producer, "RegionOne", f"{unique}-backups")] == backups
+    # the segments the collection wrote are left too (the manifest no longer named them); a
+    # later state=absent without a manifest finds them by the collection's own naming
+    leftovers = ok(run("swift_dlo_upload", args))
+    assert leftovers["deleted"] == [f"{unique}/disk.vhd-{n:05d}" for n in (1, 2, 3)]
+    assert listing(producer, "RegionOne", f"{unique}-backups") != []

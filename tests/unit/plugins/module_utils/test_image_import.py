@@ -78,12 +78,12 @@ def test_copy_from_never_takes_the_collections_stamps_and_nova_bookkeeping_only_
 
 @pytest.mark.parametrize("fmt,qemu", [("vhd", "vpc"), ("raw", "raw"), ("qcow2", "qcow2"), ("vmdk", "vmdk")])
 def test_glance_formats_map_to_qemu_img_drivers(fmt, qemu):
-    assert _disk_compare.qemu_format({"disk_format": fmt}, "the source") == qemu
+    assert _disk_compare.QEMU_FORMATS[_disk_compare.readable_format({"disk_format": fmt}, "the source")] == qemu
 
 
 def test_a_content_check_that_cannot_run_says_why_before_anything_is_imported(monkeypatch):
     with pytest.raises(TransferError, match="cannot read the source's disk_format 'ami'"):
-        _disk_compare.qemu_format({"disk_format": "ami"}, "the source")
+        _disk_compare.readable_format({"disk_format": "ami"}, "the source")
     monkeypatch.setattr(_disk_compare.shutil, "which", lambda name: None)
     with pytest.raises(TransferError, match="apt-get install qemu-utils"):
         _disk_compare.check_possible({"disk_format": "raw"})

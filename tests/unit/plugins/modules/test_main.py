@@ -27,8 +27,10 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import
 
 # module, its job, the smallest valid arguments, what the job's options must then hold
 CASES = [
-    ("disk_image_convert", _disk_convert, {"src": "/nonexistent/a.vhd", "dest": "/nonexistent/a.raw", "dest_format": "raw"},
-     {"src": "/nonexistent/a.vhd", "dest_format": "raw", "src_format": "auto"}),
+    ("disk_image_convert", _disk_convert, {"src": "/nonexistent/a.vhd", "src_format": "vhd", "dest": "/nonexistent/a.raw",
+                                           "dest_format": "raw"},
+     {"src": "/nonexistent/a.vhd", "dest_format": "raw", "src_format": "vhd", "max_virtual_size": 1024 ** 4,
+      "timeout": 3600}),
     ("image_export", _image_export, {"image": "img-1", "container": "exports", "poll_interval": 2},
      {"image": "img-1", "container": "exports", "method": "auto"}),
     ("image_import", _image_import, {"name": "copy", "method": "upload", "container": "c", "object": "o"},
