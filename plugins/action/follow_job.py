@@ -6,6 +6,7 @@ poll, the heartbeat touched so that the module stops when the playbook no longer
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import time
 
@@ -118,7 +119,7 @@ class ActionModule(ActionBase):
                         break
                 now = time.monotonic()
                 if now - said >= args["interval"] - 0.05:
-                    display.display(f"[{host}] {args['label']}: {progress_line(doc, now - started)}")
+                    display.display(printable(f"[{host}] {args['label']}: {progress_line(doc, now - started)}"))
                     said = now
                 # a short job is not kept waiting for a whole interval: the polls start fast and
                 # slow down to one per interval, when a line is due
@@ -143,6 +144,17 @@ class ActionModule(ActionBase):
 
 
 MARK = "--cloudimages-follow-job--"
+# a progress document is a few hundred bytes; a larger file is not ours, or not sane
+PROGRESS_CAP = 65536
+LINE_CAP = 400
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(line: str) -> str:
+    """The line without control characters (a server's message could move the cursor or recolour
+    the terminal), at most LINE_CAP characters."""
+    line = CONTROL.sub("?", line)
+    return line if len(line) <= LINE_CAP else line[:LINE_CAP - 3] + "..."
 
 
 def poll_command(heartbeat, progress, status_file) -> str:
@@ -150,7 +162,7 @@ def poll_command(heartbeat, progress, status_file) -> str:
     if heartbeat:
         parts.append(f"(umask 077 && touch -- {shell_path(heartbeat)})")
     if progress:
-        parts.append(f"cat -- {shell_path(progress)} 2>/dev/null")
+        parts.append(f"head -c {PROGRESS_CAP} -- {shell_path(progress)} 2>/dev/null")
     parts.append(f"printf '\\n%s\\n' {MARK}")
     parts.append(f"cat -- {shlex.quote(status_file)} 2>/dev/null || :")
     return "; ".join(parts)

@@ -27,6 +27,18 @@ options:
     default: any
 """
 
+    # Writing into a container anyone may read (swift_dlo_upload, swift_dlo_copy, image_export).
+    PUBLIC_CONTAINER = r"""
+options:
+  allow_public_container:
+    description:
+      - Write into an existing container whose read ACL lets anyone read it (C(X-Container-Read) with a
+        referrer grant such as C(.r:*)). By default such a container is refused before anything is written:
+        a whole disk image would be readable by anyone who knows its name.
+    type: bool
+    default: false
+"""
+
     # Intermediate objects that expire by themselves (swift_dlo_upload, swift_dlo_copy).
     EXPIRE_AFTER = r"""
 options:

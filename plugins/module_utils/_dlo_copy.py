@@ -54,6 +54,7 @@ class Options:
     layout: str = "any"
     expire_after: int | None = None
     create_container: bool = True
+    allow_public_container: bool = False
     stale_segments: str = "delete"
     concurrency: int = 4
     progress_file: str | None = None
@@ -80,7 +81,8 @@ def run(opts: Options, source, target, check_mode: bool) -> dict:
         sources[step.name] = piece
     expiry = expiry_headers(opts.expire_after)
     plan = plan_write(target, container, name, seg_container, prefix, steps, {**dlo.headers, **expiry},
-                      opts.create_container, opts.stale_segments, kind=kind)
+                      opts.create_container, opts.stale_segments, kind=kind,
+                      allow_public=opts.allow_public_container)
     label = f"{source.region}:{dlo.container}/{dlo.name} -> {target.region}:{container}/{name}"
     result = {"changed": plan.changed, "source": f"{dlo.container}/{dlo.name}", "source_region": source.region,
               "source_kind": dlo.kind, "kind": kind, "object": f"{container}/{name}", "region": target.region,

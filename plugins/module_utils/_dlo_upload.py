@@ -50,6 +50,7 @@ class Options:
     metadata: dict = field(default_factory=dict)
     expire_after: int | None = None
     create_container: bool = True
+    allow_public_container: bool = False
     stale_segments: str = "delete"
     trust_manifest: bool = True
     concurrency: int = 4
@@ -95,7 +96,8 @@ def run(opts: Options, swift, check_mode: bool) -> dict:
     try:
         plan = plan_write(swift, container, name, seg_container, prefix, steps, headers,
                           opts.create_container, opts.stale_segments,
-                          resolve_hash=lambda step: md5_of_file_range(fd, step.offset, step.size), kind=opts.manifest)
+                          resolve_hash=lambda step: md5_of_file_range(fd, step.offset, step.size), kind=opts.manifest,
+                          allow_public=opts.allow_public_container)
         result = {"changed": plan.changed, "object": f"{container}/{name}", "region": swift.region,
                   "kind": opts.manifest, "manifest": plan.after()["manifest"], "size": size,
                   "segment_size": segment_size, "plan": plan.summary(),

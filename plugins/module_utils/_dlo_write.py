@@ -47,6 +47,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._slo import (
     put_body,
     same_entries,
 )
+from ansible_collections.cloudimages.transfer.plugins.module_utils._swift import refuse_public
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import run_parallel
 
 STALE_POLICIES = ("delete", "fail")
@@ -123,7 +124,7 @@ def refuse_foreign(swift, container: str, prefix: str, name: str, foreign: list)
 
 def plan_write(swift, container: str, name: str, segment_container: str, prefix: str, steps: list,
                headers: dict, create_container: bool, stale_policy: str, resolve_hash=None,
-               kind: str = "dlo") -> WritePlan:
+               kind: str = "dlo", allow_public: bool = False) -> WritePlan:
     """What writing these segments and this manifest at the target takes; nothing is changed.
 
     ``resolve_hash(step)`` gives the MD5 of a step whose target segment has the right size but
@@ -134,7 +135,9 @@ def plan_write(swift, container: str, name: str, segment_container: str, prefix:
         raise TransferError(f"{len(steps)} segments are more than an SLO manifest of region {swift.region} may list "
                             f"({max_manifest_segments(swift)}); use a larger segment_size or manifest=dlo")
     for needed in dict.fromkeys((container, segment_container)):
-        if swift.head_container(needed) is None:
+        held = swift.head_container(needed)
+        refuse_public(swift, needed, held, allow_public)
+        if held is None:
             if not create_container:
                 raise TransferError(f"Container {needed} does not exist in region {swift.region} "
                                     "and create_container is false", missing=needed)

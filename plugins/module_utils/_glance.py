@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, urljoin, urlsplit
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._http import HttpError, create_once
@@ -21,6 +21,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._http import 
 PATCH_TYPE = "application/openstack-images-v2.1-json-patch"
 UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 PAGE = 200
+MAX_PAGES = 1000  # 200,000 images: past that a listing is a server's loop, or filters too wide
 
 
 def pointer(key: str) -> str:
@@ -71,6 +72,12 @@ class Glance:
                 break
             seen.add(nxt)
             url, params = urljoin(self.url + "/", nxt.lstrip("/")), None
+            if urlsplit(url)[:2] != urlsplit(self.url)[:2]:
+                raise TransferError(f"Glance in region {self.region} pointed the next page of images at another "
+                                    f"server ({urlsplit(url).netloc}); refusing to send this session's token there")
+            if len(seen) >= MAX_PAGES:
+                raise TransferError(f"Listing images in region {self.region} went past {MAX_PAGES} pages of {PAGE}; "
+                                    "narrow the filters")
         return found
 
     def find_image(self, image: str | None = None, filters: dict | None = None) -> dict:

@@ -39,6 +39,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_write im
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._http import COPY_CHUNK
 from ansible_collections.cloudimages.transfer.plugins.module_utils._options import from_params
+from ansible_collections.cloudimages.transfer.plugins.module_utils._swift import refuse_public
 from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import TasksApi, Waiting
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import RATE, Progress, SegmentMismatch, StreamBody
 
@@ -85,6 +86,7 @@ class Options:
     object: str | None = None
     method: str = "auto"
     create_container: bool = True
+    allow_public_container: bool = False
     segment_size: str | None = None
     expire_after: int | None = None
 
@@ -143,7 +145,9 @@ def plan_export(opts: Options, glance, swift, name: str, vendor_name: str) -> tu
         method = "task" if TasksApi(glance).available() else "stream"
     if method == "task" and name != vendor_name:
         raise TransferError(f"method task always writes {vendor_name}; leave object unset or use method stream")
-    creates = swift.head_container(opts.container) is None
+    held = swift.head_container(opts.container)
+    refuse_public(swift, opts.container, held, opts.allow_public_container)
+    creates = held is None
     if creates and not opts.create_container:
         raise TransferError(f"Container {opts.container} does not exist in region {swift.region} "
                             "and create_container is false", missing=opts.container)

@@ -47,6 +47,12 @@ def background_argument_spec() -> dict:
     )
 
 
+def public_container_argument_spec() -> dict:
+    """Whether a disk image may be written into a publicly readable container
+    (doc_fragments/_large_object.py PUBLIC_CONTAINER)."""
+    return dict(allow_public_container=dict(type="bool", default=False))
+
+
 def max_rate_argument_spec() -> dict:
     """The bandwidth cap of the modules that move data (doc_fragments/_large_object.py MAX_RATE)."""
     return dict(max_rate=dict(type="str", default="0"))
@@ -67,15 +73,23 @@ def glance_for(params: dict, fallback: dict | None = None) -> Glance:
     return Glance(Connection(ConnectionOptions.from_params(params, fallback)))
 
 
+OWN_TLS_KEYS = ("ca_cert", "validate_certs", "client_cert", "client_key")
+
+
 def inherited_connection(params: dict, other: dict) -> dict:
     """The module's connection settings as defaults for another side (``target``, ``copy_from``).
 
-    When the other side names its own cloud, the module's credentials are not lent to it.
+    When the other side names its own cloud, the module's credentials are not lent to it, nor
+    its TLS settings (that cloud's clouds.yaml entry has its own: a CA bundle or an insecure
+    ``validate_certs: false`` meant for one cloud must not decide how another is trusted).
     """
     inherited = {key: params[key] for key in CONNECTION_KEYS}
-    if other.get("cloud") and not other.get("auth"):
-        for key in ("auth", "auth_type"):
-            inherited.pop(key)
+    if other.get("cloud"):
+        for key in OWN_TLS_KEYS:
+            inherited.pop(key, None)
+        if not other.get("auth"):
+            for key in ("auth", "auth_type"):
+                inherited.pop(key)
     return inherited
 
 

@@ -11,6 +11,25 @@ from urllib.parse import quote, unquote, urlsplit
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 
+# a listing that long (a million segments: 4 TiB in 4 MiB ones) is a server's loop, not a large object
+MAX_LISTED = 1_000_000
+
+
+def publicly_readable(headers: dict) -> bool:
+    """Whether a container's read ACL lets anyone read it: a referrer grant (``.r:*``,
+    ``.r:example.com``; ``.r:-...`` only denies)."""
+    grants = [g.strip() for g in (headers.get("x-container-read") or "").split(",")]
+    return any(g.startswith(".r:") and not g.startswith(".r:-") for g in grants)
+
+
+def refuse_public(swift, container: str, headers: dict | None, allow: bool) -> None:
+    """A full disk image is not written into a container anyone may read, unless asked to."""
+    if headers is not None and not allow and publicly_readable(headers):
+        raise TransferError(f"{swift.where(container)} is readable by anyone (X-Container-Read: "
+                            f"{headers.get('x-container-read')}); refusing to write a disk image into it (choose "
+                            "another container, or set allow_public_container if it is meant to be public)",
+                            public=container)
+
 
 def lower_keys(headers) -> dict:
     """HTTP header names are case-insensitive; the collection reads them lower-cased."""
@@ -105,6 +124,9 @@ class Swift:
             if not page:
                 return found
             found.extend(page)
+            if page[-1]["name"] <= marker or len(found) > MAX_LISTED:
+                raise TransferError(f"Listing {self.where(container)} (prefix {prefix!r}) did not move past "
+                                    f"{marker!r} or went past {MAX_LISTED} objects; refusing to go on")
             marker = page[-1]["name"]
 
     def get_object(self, container: str, name: str, headers: dict | None = None):

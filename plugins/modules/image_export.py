@@ -25,6 +25,7 @@ author:
   - cloudimages.transfer maintainers (@cloudimages)
 extends_documentation_fragment:
   - cloudimages.transfer._large_object.max_rate
+  - cloudimages.transfer._large_object.public_container
   - cloudimages.transfer._background
   - cloudimages.transfer._auth
   - cloudimages.transfer._waiting
@@ -148,6 +149,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._auth import 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._module import (
     connect,
     max_rate_argument_spec,
+    public_container_argument_spec,
     run_module,
     waiting_argument_spec,
 )
@@ -157,6 +159,7 @@ def main():
     argument_spec = connection_argument_spec()
     argument_spec.update(waiting_argument_spec())
     argument_spec.update(max_rate_argument_spec())
+    argument_spec.update(public_container_argument_spec())
     argument_spec.update(
         image=dict(type="str"),
         filters=dict(type="dict", default={}),

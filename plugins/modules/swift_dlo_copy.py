@@ -26,6 +26,7 @@ author:
   - cloudimages.transfer maintainers (@cloudimages)
 extends_documentation_fragment:
   - cloudimages.transfer._large_object.max_rate
+  - cloudimages.transfer._large_object.public_container
   - cloudimages.transfer._background
   - cloudimages.transfer._auth
   - cloudimages.transfer._attributes
@@ -52,7 +53,9 @@ options:
     aliases: [name]
   target:
     description:
-      - Where to copy to. Connection keys left out are taken from the source's options.
+      - Where to copy to. Connection keys left out are taken from the source's options, except where the target
+        names its own O(target.cloud): then neither the credentials nor the TLS settings (O(ca_cert), O(validate_certs))
+        of the source are lent to it.
     type: dict
     required: true
     suboptions:
@@ -213,6 +216,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._auth import 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._module import (
     background_argument_spec,
     max_rate_argument_spec,
+    public_container_argument_spec,
     inherited_connection,
     run_module,
     swift_for,
@@ -238,6 +242,7 @@ def main():
         stale_segments=dict(type="str", default="delete", choices=["delete", "fail"]),
         **background_argument_spec(),
         **max_rate_argument_spec(),
+        **public_container_argument_spec(),
         expire_after=dict(type="int"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)

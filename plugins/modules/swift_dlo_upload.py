@@ -23,6 +23,7 @@ author:
   - cloudimages.transfer maintainers (@cloudimages)
 extends_documentation_fragment:
   - cloudimages.transfer._large_object.max_rate
+  - cloudimages.transfer._large_object.public_container
   - cloudimages.transfer._background
   - cloudimages.transfer._auth
   - cloudimages.transfer._attributes
@@ -247,7 +248,13 @@ deleted:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.cloudimages.transfer.plugins.module_utils import _dlo_upload
 from ansible_collections.cloudimages.transfer.plugins.module_utils._auth import connection_argument_spec
-from ansible_collections.cloudimages.transfer.plugins.module_utils._module import background_argument_spec, max_rate_argument_spec, run_module, swift_for
+from ansible_collections.cloudimages.transfer.plugins.module_utils._module import (
+    background_argument_spec,
+    max_rate_argument_spec,
+    public_container_argument_spec,
+    run_module,
+    swift_for,
+)
 
 
 def main():
@@ -269,6 +276,7 @@ def main():
         trust_manifest=dict(type="bool", default=True),
         **background_argument_spec(),
         **max_rate_argument_spec(),
+        **public_container_argument_spec(),
         expire_after=dict(type="int"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,

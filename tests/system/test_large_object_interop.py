@@ -417,3 +417,18 @@ def test_a_manifest_re_pointed_elsewhere_is_deleted_alone_when_the_manifest_is_n
     leftovers = ok(run("swift_dlo_upload", args))
     assert leftovers["deleted"] == [f"{unique}/disk.vhd-{n:05d}" for n in (1, 2, 3)]
     assert listing(producer, "RegionOne", f"{unique}-backups") != []
+
+
+def test_a_container_anyone_may_read_is_refused_before_a_disk_image_is_written_into_it(run, producer, unique,
+                                                                                        tmp_path):
+    with producer.session() as s:
+        assert s.put(url_of(producer, "RegionOne", unique), headers={"X-Container-Read": ".r:*,.rlistings"}
+                     ).status_code in (201, 202)
+    random_file(tmp_path / "disk.img", 3 * 64 * KiB)
+    args = {**P, "container": unique, "object": "disk.vhd", "src": str(tmp_path / "disk.img"), "segment_size": "64KiB"}
+    refused = run("swift_dlo_upload", args)
+    assert refused.get("failed") and "is readable by anyone (X-Container-Read: .r:*,.rlistings); refusing to write " \
+                                     "a disk image into it" in refused["msg"], refused
+    assert listing(producer, "RegionOne", unique) == []
+    ok(run("swift_dlo_upload", {**args, "allow_public_container": True}))
+    assert len(listing(producer, "RegionOne", unique)) == 4

@@ -6,7 +6,7 @@ import os
 import subprocess
 
 from ansible_collections.cloudimages.transfer.plugins.action.follow_job import (
-    duration, poll_command, progress_line, read_poll, shell_path)
+    PROGRESS_CAP, duration, poll_command, printable, progress_line, read_poll, shell_path)
 
 
 def test_duration():
@@ -69,3 +69,16 @@ def test_anything_but_a_running_status_is_left_to_async_status(tmp_path):
     assert poll(tmp_path, None, None) == (None, False)  # no file yet (or gone)
     assert poll(tmp_path, '{"percent": 100}', '{"changed": true, "image": "x"}') == ({"percent": 100}, False)
     assert poll(tmp_path, '{"perc', '{"started": tr') == (None, False)  # half-written
+
+
+def test_a_huge_progress_file_is_read_only_to_its_cap(tmp_path):
+    running = json.dumps({"started": True, "finished": False, "ansible_job_id": "123.456"})
+    huge = '{"detail": "' + "x" * (PROGRESS_CAP * 4) + '"}'
+    assert poll(tmp_path, huge, running) == (None, True)  # cut at the cap, so no document: the time alone is shown
+
+
+def test_a_servers_words_reach_the_terminal_without_control_characters():
+    doc = {"operation": "import", "detail": "Copied 5 MiB\x1b[2J\x1b]0;owned\x07\r\nfatal: fake", "elapsed_seconds": 3}
+    line = printable(progress_line(doc, 3))
+    assert line == "import: Copied 5 MiB?[2J?]0;owned???fatal: fake, 3 s elapsed"
+    assert printable("y" * 1000) == "y" * 397 + "..."

@@ -26,6 +26,14 @@ def test_a_side_naming_its_own_cloud_gets_no_credentials_of_the_module():
         (False, False, "RegionOne", 30)
 
 
+def test_a_side_naming_its_own_cloud_keeps_its_own_tls_settings():
+    insecure = {**MODULE, "validate_certs": False, "ca_cert": None}
+    for side in ({"cloud": "other"}, {"cloud": "other", "auth": {"password": "other"}}):
+        inherited = inherited_connection(insecure, side)
+        assert ("validate_certs" in inherited, "ca_cert" in inherited) == (False, False)
+    assert inherited_connection(insecure, {"region_name": "RegionTwo"})["validate_certs"] is False
+
+
 def test_a_side_naming_a_cloud_and_its_own_auth_still_inherits_the_auth_type():
     assert inherited_connection(MODULE, {"cloud": "other", "auth": {"password": "other"}})["auth_type"] == "password"
 
