@@ -209,7 +209,8 @@ def web_download(glance, swift, opts: Options, image: dict, size: int, poller) -
             try:
                 return wait_active(glance, image["id"], poller, started=True)
             except ImportEnded:
-                if last or not lease.refresh():
+                # signed anew when the key changed under it, or the URL expired before Glance read it
+                if last or not (lease.refresh() or lease.url_expired()):
                     raise
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._glance import pointer
+from ansible_collections.cloudimages.transfer.plugins.module_utils._http import HttpError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._options import from_params
 
 # Image attributes Glance itself defines; everything else on an image is a custom property.
@@ -41,6 +42,15 @@ COPY_EXCLUDED_BY_DEFAULT = frozenset({
 })
 
 
+# Never copied from another image, whatever include says: ids of images in the other image's
+# region (a target that boots with them would name images that are not there, or someone
+# else's); set them to the target's copies of those images with ``properties``.
+COPY_NEVER_KEYS = frozenset({"kernel_id", "ramdisk_id"})
+# A signature over the other image's bytes, checked with a certificate in the other cloud's key
+# manager: copied only when copy_from.signatures says so (and the bytes were not converted).
+SIGNATURE_PREFIX = "img_signature"
+
+
 def denied(key: str) -> bool:
     return key in DENY_KEYS or key.startswith(DENY_PREFIXES)
 
@@ -55,11 +65,28 @@ def selected(properties: dict, include: list | None, exclude: list | None) -> di
             if (not include or k.startswith(tuple(include))) and not (exclude and k.startswith(tuple(exclude)))}
 
 
-def copyable(properties: dict, include: list | None, exclude: list | None) -> dict:
-    """What copy_from takes: never the collection's stamps; Nova's bookkeeping only when included by name."""
+def copyable(properties: dict, include: list | None, exclude: list | None, signatures: bool = False) -> dict:
+    """What copy_from takes: never the collection's stamps nor image ids of the other region; Nova's
+    bookkeeping only when included by name; signatures only when asked for."""
     named = set(include or [])
     return {k: v for k, v in selected(properties, include, exclude).items()
-            if not k.startswith(COPY_NEVER_PREFIXES) and (k not in COPY_EXCLUDED_BY_DEFAULT or k in named)}
+            if not k.startswith(COPY_NEVER_PREFIXES) and k not in COPY_NEVER_KEYS
+            and (signatures or not k.startswith(SIGNATURE_PREFIX))
+            and (k not in COPY_EXCLUDED_BY_DEFAULT or k in named)}
+
+
+def not_copied_warnings(properties: dict, signatures: bool) -> list:
+    """Say what copy_from left behind that a user would miss on the copy."""
+    warnings = []
+    refs = sorted(k for k in properties if k in COPY_NEVER_KEYS)
+    if refs:
+        warnings.append(f"{', '.join(refs)} not copied: they name images of the source's region; set them to the "
+                        "target's copies of those images with properties")
+    signed = sorted(k for k in properties if k.startswith(SIGNATURE_PREFIX))
+    if signed and not signatures:
+        warnings.append(f"{', '.join(signed)} not copied: the signature is over the source's bytes and its certificate "
+                        "is in the source cloud's key manager (copy_from.signatures: true copies it)")
+    return warnings
 
 
 def plan_patch(image: dict, properties: dict, absent: list, purge: bool, attributes: dict,
@@ -140,11 +167,14 @@ class Options:
 
 def run(opts: Options, glance, source_glance, check_mode: bool) -> dict:
     image = glance.find_image(opts.image, opts.filters)
-    properties = {}
+    properties, warnings = {}, []
     copy = opts.copy_from
     if copy:
         source = source_glance.find_image(copy.get("image"), copy.get("filters"))
-        properties.update(copyable(custom_properties(source), copy.get("include"), copy.get("exclude")))
+        offered = custom_properties(source)
+        signatures = bool(copy.get("signatures"))
+        properties.update(copyable(offered, copy.get("include"), copy.get("exclude"), signatures))
+        warnings += not_copied_warnings(offered, signatures)
     properties.update(opts.properties)
     absent = opts.absent_properties
     clash = sorted(set(absent) & set(properties))
@@ -152,7 +182,7 @@ def run(opts: Options, glance, source_glance, check_mode: bool) -> dict:
         raise TransferError(f"Properties {', '.join(clash)} are both wanted and listed in absent_properties")
     ops = plan_patch(image, properties, absent, opts.purge, opts.attributes(), opts.tags, opts.purge_tags)
     where = glance.where(image["id"])
-    result = {"changed": bool(ops), "patch": ops, "image": image,
+    result = {"changed": bool(ops), "patch": ops, "image": image, "warnings": warnings,
               "diff": {"before": view(image), "after": view(apply_ops(image, ops))}}
     if not ops:
         result["msg"] = f"{where} already has the wanted properties; nothing to do"
@@ -160,6 +190,39 @@ def run(opts: Options, glance, source_glance, check_mode: bool) -> dict:
         result["msg"] = f"would apply {len(ops)} patch operations to {where}"
         result["image"] = apply_ops(image, ops)
     else:
-        result["image"] = glance.patch_image(image["id"], ops)
-        result["msg"] = f"applied {len(ops)} patch operations to {where}"
+        copied = set(properties) - set(opts.properties)
+        result["image"], refused = patch(glance, image["id"], ops, copied)
+        if refused:
+            result["patch"] = [op for op in ops if op not in refused]
+            result["changed"] = bool(result["patch"])
+            warnings.append(f"{where} refused the copied properties {', '.join(key_of(op) for op in refused)} "
+                            "(403: the target cloud protects them); the rest were copied")
+        result["msg"] = f"applied {len(result['patch'])} patch operations to {where}"
     return result
+
+
+def key_of(op: dict) -> str:
+    return op["path"][1:].replace("~1", "/").replace("~0", "~")
+
+
+def patch(glance, image_id: str, ops: list, copied: set) -> tuple:
+    """(the image after the patch, the copied properties' operations the cloud refused).
+
+    Glance's property protections refuse a whole patch with 403 when it touches one protected
+    key; a copied property is the user's only by inheritance, so the patch is then sent one
+    operation at a time and a refused copied key is skipped. A key the user asked for by name
+    still fails."""
+    try:
+        return glance.patch_image(image_id, ops), []
+    except HttpError as exc:
+        if exc.status != 403 or not any(key_of(op) in copied for op in ops):
+            raise
+    image, refused = None, []
+    for op in ops:
+        try:
+            image = glance.patch_image(image_id, [op])
+        except HttpError as exc:
+            if exc.status != 403 or key_of(op) not in copied:
+                raise
+            refused.append(op)
+    return image if image is not None else glance.get_image(image_id), refused

@@ -17,7 +17,10 @@ transfer that sets its key after that moment can still replace it; the import th
 While an import needs the URL, it holds a lease (account metadata with an expiry); the key
 this collection set is removed when the last lease is let go, and only while the marker still
 names it (a user who replaced it keeps theirs). A run killed before it lets go leaves a lease
-that expires by itself with the import's deadline.
+that expires by itself with the import's deadline; every run sweeps the expired leases it
+finds, when it takes its lease and when it lets go (Swift caps an account's metadata at 90
+keys and 4 KiB, after which every write of it fails), and the next run that finds no live
+lease removes the key of ours that a killed run left.
 
 URLs are valid only as long as Glance can take to start reading (15 min, plus a minute per
 GiB): Swift checks the signature when a GET starts, not while it runs.
@@ -63,6 +66,13 @@ def live_leases(headers: dict, now: float) -> list:
     return found
 
 
+def expired_removals(headers: dict) -> dict:
+    """The account-metadata headers that remove every lease (of any run) that has expired."""
+    live = live_leases(headers, time.time())
+    return {f"X-Remove-Account-Meta-{n[len('x-account-meta-'):]}": "x"
+            for n in headers if n.startswith(LEASE) and n not in live}
+
+
 class Lease:
     """``with Lease(swift, seconds) as lease: url = lease.sign(container, name, size)``."""
 
@@ -73,7 +83,8 @@ class Lease:
         self.created = False
 
     def __enter__(self):
-        self.swift.post_account({self.header: str(int(time.time() + self.seconds))})
+        self.expires = int(time.time() + self.seconds)
+        self.swift.post_account({self.header: str(self.expires), **expired_removals(self.swift.head_account())})
         self.key = self._key()
         register_secret(self.key)
         return self
@@ -103,20 +114,21 @@ class Lease:
 
     def sign(self, container: str, name: str, size: int) -> str:
         decoded, url = self.swift.object_paths(container, name)  # Swift checks the decoded path
+        self.url_expires = time.time() + url_seconds(size)
         signed = generate_temp_url(decoded, url_seconds(size), self.key, "GET")
         full = f"{url}?{signed.split('?', 1)[1]}"
         register_secret(full.rsplit("temp_url_sig=", maxsplit=1)[-1])
         return full
 
+    def url_expired(self) -> bool:
+        """Whether the last URL signed has expired (Glance started reading it too late)."""
+        return time.time() >= getattr(self, "url_expires", float("inf"))
+
     def __exit__(self, *exc) -> None:
         self.swift.post_account({self.header.replace("X-Account-Meta-", "X-Remove-Account-Meta-"): "x"})
-        now = time.time()
         held = self.swift.head_account()
-        expired = [n for n in held if n.startswith(LEASE) and n not in live_leases(held, now)]
-        if live_leases(held, now):
-            return
-        remove = {f"X-Remove-Account-Meta-{n[len('x-account-meta-'):]}": "x" for n in expired}
-        if held.get(KEY_2) and held.get(MARKER) == fingerprint(held[KEY_2]):
+        remove = expired_removals(held)
+        if not live_leases(held, time.time()) and held.get(KEY_2) and held.get(MARKER) == fingerprint(held[KEY_2]):
             remove.update({"X-Remove-Account-Meta-Temp-URL-Key-2": "x",
                            "X-Remove-Account-Meta-Cloudimages-Temp-Url-Key-2": "x"})
         if remove:

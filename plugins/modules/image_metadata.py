@@ -87,12 +87,17 @@ options:
     description:
       - Copy custom properties from another image. O(properties) win over copied values.
       - Never copied - this collection's own stamps (C(cloudimages_*)), which name the other image's
-        source, and read-only or reserved keys. Not copied unless O(copy_from.include) names them
+        source, C(kernel_id) and C(ramdisk_id), which name images of the other image's region (set
+        them to the target's copies with O(properties); a warning says they were left), and read-only
+        or reserved keys. Signatures (C(img_signature*)) only with O(copy_from.signatures). Not copied unless O(copy_from.include) names them
         exactly - Nova's snapshot bookkeeping (C(instance_uuid), C(base_image_ref), C(image_location),
         C(image_state), C(image_type), C(owner_id), C(user_id), C(boot_roles), C(owner_project_name),
         C(owner_user_name), C(instance_type_*), C(bdm_v2), C(block_device_mapping), C(root_device_name),
         C(clean_attempts)), true only of the instance and project the snapshot came from.
-      - Connection keys left out are taken from this module's options.
+      - Connection keys left out are taken from this module's options (not the credentials nor the TLS
+        settings when O(copy_from.cloud) is given).
+      - A copied property the target cloud refuses (403, Glance's property protections) is skipped
+        with a warning naming it, and the rest are copied; a key given in O(properties) still fails.
     type: dict
     suboptions:
       image:
@@ -109,6 +114,14 @@ options:
         description: Do not copy keys starting with one of these prefixes.
         type: list
         elements: str
+      signatures:
+        description:
+          - Copy C(img_signature*) too. The signature is over the source image's bytes and its
+            certificate (C(img_signature_certificate_uuid)) lives in the source cloud's key manager:
+            it verifies on the target only when the bytes are unchanged (no conversion) and the target
+            reaches that certificate. Left, with a warning, by default.
+        type: bool
+        default: false
       cloud:
         description: Cloud of the source image.
         type: str
@@ -211,6 +224,7 @@ def main():
             filters=dict(type="dict"),
             include=dict(type="list", elements="str"),
             exclude=dict(type="list", elements="str"),
+            signatures=dict(type="bool", default=False),
         ))),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,

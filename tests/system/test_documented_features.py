@@ -12,6 +12,7 @@ import os
 import re
 from pathlib import Path
 
+import pytest
 from cloudtest import create_image, md5, vhd_image
 from systemtest import MiB, Runner, listing, random_file
 from test_region_transfer import KEY, failures, play
@@ -240,3 +241,37 @@ def test_segment_size_is_chosen_from_the_clusters_info(run, cloud, producer, uni
     limit = int(cloud["settings"]["SWIFT_MAX_FILE_SIZE"])
     assert up["segment_size"] == min(limit, 1024 * MiB)
     assert [o["name"] for o in listing(producer, "RegionOne", unique, "a.img-")] == ["a.img-00001"]
+
+
+@pytest.mark.parametrize("case", ["volume-backed snapshot", "encrypted", "kernel and ramdisk"])
+def test_role_refuses_an_image_whose_copy_could_not_work_where_it_lands(collections_path, cloud, producer, unique,
+                                                                        tmp_path, case):
+    """Properties that only mean something in the source cloud: refused in preflight, before
+    anything moves, saying what to do instead."""
+    data, props, said = {
+        "volume-backed snapshot": (b"", {"block_device_mapping": '[{"source_type": "snapshot", "snapshot_id": "s1"}]',
+                                         "root_device_name": "/dev/vda"},
+                                   "is the snapshot of a volume-backed instance"),
+        "encrypted": (os.urandom(4096), {"cinder_encryption_key_id": "5f1e0b3c-key", "os_encrypt_format": "luks"},
+                      "is encrypted (cinder_encryption_key_id or os_encrypt_* is set)"),
+        "kernel and ramdisk": (os.urandom(4096), {"kernel_id": "0b7c1a4e-7c8e-4a8e-9d6f-1c2b3a4d5e6f"},
+                               "boots with kernel_id 0b7c1a4e-7c8e-4a8e-9d6f-1c2b3a4d5e6f and ramdisk_id -"),
+    }[case]
+    with producer.session() as s:
+        source = create_image(s, producer.url("image", "RegionOne"), data, name=unique, **props)
+    assert source["status"] == "active"
+    rc, out = play(collections_path, cloud, tmp_path, {"region_transfer_image": source["id"]})
+    assert rc != 0 and said in out, out[-3000:]
+    with producer.session() as s:
+        targets = s.get(f"{producer.url('image', 'RegionTwo')}/v2/images", params={KEY: source["id"]}).json()
+    assert targets["images"] == []
+    assert listing(producer, "RegionOne", "cloudimages-exports", prefix=source["id"]) == []
+    if case == "kernel and ramdisk":  # told to leave them, it moves the image, and the copy names no kernel
+        rc, out = play(collections_path, cloud, tmp_path, {"region_transfer_image": source["id"],
+                                                           "region_transfer_drop_kernel_ramdisk": True})
+        assert rc == 0, failures(out)
+        with producer.session() as s:
+            [target] = s.get(f"{producer.url('image', 'RegionTwo')}/v2/images", params={KEY: source["id"]}
+                             ).json()["images"]
+        assert "kernel_id" not in target and "kernel_id, ramdisk_id not copied" not in out
+        assert "kernel_id not copied: they name images of the source's region" in out

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
+from ansible_collections.cloudimages.transfer.plugins.module_utils._http import HttpError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._image_metadata import (
+    Options,
     apply_ops,
     custom_properties,
     plan_patch,
+    run,
     selected,
 )
 
@@ -68,3 +71,64 @@ def test_prefix_selection():
 def test_apply_follows_the_escaped_pointers():
     ops = [{"op": "remove", "path": "/a~1b"}, {"op": "add", "path": "/d", "value": "4"}]
     assert apply_ops({"a/b": "1", "c": "2"}, ops) == {"c": "2", "d": "4"}
+
+
+class Protecting:
+    """A Glance whose property protections refuse any patch that touches one of ``protected``."""
+
+    def __init__(self, image, protected=()):
+        self.image, self.protected, self.patches = dict(image), set(protected), []
+
+    def where(self, image_id):
+        return f"image {image_id}"
+
+    def find_image(self, image=None, filters=None):
+        return dict(self.image)
+
+    def get_image(self, image_id):
+        return dict(self.image)
+
+    def patch_image(self, image_id, ops):
+        self.patches.append(ops)
+        if any(op["path"][1:] in self.protected for op in ops):
+            raise HttpError("update image: 403 Forbidden", 403)
+        self.image = apply_ops(self.image, ops)
+        return dict(self.image)
+
+
+SOURCE = {"id": "s1", "name": "web", "os_distro": "debian", "kernel_id": "k-of-the-source", "ramdisk_id": "r",
+          "img_signature": "c2ln", "img_signature_hash_method": "SHA-256", "img_signature_certificate_uuid": "cert",
+          "x_billing_code": "12"}
+
+
+def copy(target, signatures=False, properties=None):
+    opts = Options(image="t1", properties=properties or {}, copy_from={"image": "s1", "signatures": signatures})
+    return run(opts, target, Protecting(SOURCE), False)
+
+
+def test_copy_from_never_copies_image_ids_of_the_other_region_and_signatures_only_when_asked():
+    target = Protecting({"id": "t1", "name": "web"})
+    result = copy(target)
+    assert custom_properties(target.image) == {"os_distro": "debian", "x_billing_code": "12"}
+    assert result["warnings"] == [
+        "kernel_id, ramdisk_id not copied: they name images of the source's region; set them to the target's "
+        "copies of those images with properties",
+        "img_signature, img_signature_certificate_uuid, img_signature_hash_method not copied: the signature is over "
+        "the source's bytes and its certificate is in the source cloud's key manager (copy_from.signatures: true "
+        "copies it)"]
+    target = Protecting({"id": "t1", "name": "web"})
+    copy(target, signatures=True)
+    assert target.image["img_signature"] == "c2ln" and "kernel_id" not in target.image
+
+
+def test_a_copied_property_the_target_protects_is_skipped_and_the_rest_copied():
+    target = Protecting({"id": "t1", "name": "web"}, protected={"x_billing_code"})
+    result = copy(target)
+    assert custom_properties(target.image) == {"os_distro": "debian"}
+    assert result["changed"] and [op["path"] for op in result["patch"]] == ["/os_distro"]
+    assert result["warnings"][-1] == ("image t1 refused the copied properties x_billing_code (403: the target cloud "
+                                      "protects them); the rest were copied")
+    # a key the user names is theirs: its refusal fails the task
+    with pytest.raises(HttpError):
+        copy(Protecting({"id": "t1", "name": "web"}, protected={"x_billing_code"}),
+             properties={"x_billing_code": "13"})

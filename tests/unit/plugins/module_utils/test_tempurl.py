@@ -87,3 +87,39 @@ def test_a_key_replaced_after_the_read_back_is_taken_by_refresh():
         account.meta[_tempurl.KEY_2] = "set later by another transfer"
         assert lease.refresh() and lease.key == "set later by another transfer" != first
         assert not lease.refresh()
+
+
+def leases(account):
+    return sorted(k for k in account.meta if k.startswith(_tempurl.LEASE))
+
+
+def test_expired_leases_are_swept_while_another_lease_lives():
+    """Before: a live lease stopped every sweep, and dead ones piled up toward Swift's 90-key cap."""
+    live = "x-account-meta-cloudimages-tempurl-lease-live"
+    account = FakeAccount(**{"temp-url-key": "users-own", "cloudimages-tempurl-lease-dead1": "1",
+                             "cloudimages-tempurl-lease-dead2": "2", "cloudimages-tempurl-lease-live": "9999999999"})
+    with _tempurl.Lease(account, 3600) as lease:
+        assert leases(account) == sorted([live, lease.header.lower()])  # swept when the lease is taken
+        account.meta["x-account-meta-cloudimages-tempurl-lease-dead3"] = "3"
+    assert leases(account) == [live] and account.meta[_tempurl.KEY] == "users-own"
+
+
+def test_a_key_of_ours_a_killed_run_left_is_removed_by_the_next_run():
+    account = FakeAccount()
+    killed = _tempurl.Lease(account, 3600).__enter__()  # never let go
+    account.meta[killed.header.lower()] = "1"  # ...and its lease has expired since
+    with _tempurl.Lease(account, 3600) as lease:
+        assert lease.key == killed.key
+    assert account.meta == {}
+
+
+@pytest.mark.skipif(_tempurl.generate_temp_url is None, reason="needs python-swiftclient")
+def test_a_url_that_expired_before_glance_read_it_is_known(monkeypatch):
+    account = FakeAccount(**{"temp-url-key": "k"})
+    with _tempurl.Lease(account, 3600) as lease:
+        assert not lease.url_expired()
+        lease.sign("imports", "disk.vhd", 1024)
+        assert not lease.url_expired()
+        now = _tempurl.time.time()
+        monkeypatch.setattr(_tempurl.time, "time", lambda: now + _tempurl.url_seconds(1024) + 1)
+        assert lease.url_expired()
