@@ -75,7 +75,7 @@ build_and_install() {
   # what an execution environment built with this collection would install
   local wanted; wanted=$(ansible-builder introspect --sanitize "$out/install")
   echo "$wanted" >&2
-  for lib in requests keystoneauth1 openstacksdk python-swiftclient; do
+  for lib in requests keystoneauth1 openstacksdk python-swiftclient oslo.utils; do
     grep -q "$lib" <<<"$wanted" || { echo "ansible-builder introspect does not list $lib" >&2; return 1; }
   done
   echo "built $(basename "$tarball"): $(tar tzf "$tarball" | wc -l) entries, $(du -k "$tarball" | cut -f1) KiB" >&2
@@ -85,7 +85,7 @@ build_and_install() {
   cp execution-environment.yml execution-environment-requirements.yml "$tarball" "$out/ee/"
   cp meta/ee-requirements.txt meta/ee-bindep.txt "$out/ee/meta/"
   (cd "$out/ee" && ansible-builder create -f execution-environment.yml -c context >&2)
-  for lib in requests keystoneauth1 openstacksdk python-swiftclient; do
+  for lib in requests keystoneauth1 openstacksdk python-swiftclient oslo.utils; do
     grep -q "^$lib" "$out/ee/context/_build/requirements.txt" ||
       { echo "the EE build context does not list $lib" >&2; return 1; }
   done
