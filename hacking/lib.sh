@@ -57,13 +57,15 @@ pinned_venv() {
 }
 
 # Debian packages the scripts use: qemu-img (making and checking disk images), rclone (a
-# large-object peer the tests and the benchmark read and write with).
+# large-object peer the tests and the benchmark read and write with), PostgreSQL (the local
+# cloud's database server).
 ensure_debian_packages() {
   local missing=()
   command -v qemu-img >/dev/null || missing+=(qemu-utils)
   command -v rclone >/dev/null || missing+=(rclone)
   command -v curl >/dev/null || missing+=(curl)
   [ -x /usr/sbin/sshd ] || missing+=(openssh-server)  # worker hosts over SSH on loopback (tests/system/test_workers.py)
+  compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)  # the local cloud's database server
   # Debian's python3 comes without venv and ensurepip unless python3-venv is installed
   python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
   [ ${#missing[@]} = 0 ] && return 0

@@ -8,8 +8,9 @@
 
 What runs, all on 127.0.0.1, all real upstream servers from PyPI except the
 vendor emulator:
-  * Keystone (v3, fernet, sqlite) with regions RegionOne and RegionTwo;
-  * one Glance API per region (sqlite, file store, interoperable import enabled,
+  * one PostgreSQL server (Debian's) holding Keystone's and both Glances' databases;
+  * Keystone (v3, fernet) with regions RegionOne and RegionTwo;
+  * one Glance API per region (two API workers, file stores, interoperable import enabled,
     import filtering that admits loopback);
   * one independent Swift cluster per region (own rings, hash prefix and
     servers) authenticating with Keystone tokens, so one token works on both;
@@ -41,6 +42,9 @@ Settings (environment):
   LOCALCLOUD_TOKEN_EXPIRATION      Keystone token lifetime in seconds (default 3600)
   LOCALCLOUD_TASK_STEP_SECONDS     time a task spends in 'pending' (default 0.5)
   LOCALCLOUD_PYTHON                interpreter for the servers' venvs (default: this one)
+  LOCALCLOUD_GLANCE_WORKERS        Glance API worker processes per region (default 2)
+  LOCALCLOUD_DB_DIR                where PostgreSQL's data folders go (default: a folder in /var/tmp
+                                   when root, since the server runs as the postgres user)
 """
 from __future__ import annotations
 
@@ -55,6 +59,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -69,7 +74,7 @@ CACHE = Path(
     os.environ.get("LOCALCLOUD_CACHE")
     or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "cloudimages-transfer"
 )
-PORT_NAMES = ["keystone", "identity-v2"] + [
+PORT_NAMES = ["keystone", "identity-v2", "postgres"] + [
     f"{kind}-{region.lower()}"
     for region in REGIONS
     for kind in ("glance", "images-proxy", *(f"swift-{k}" for k in SWIFT_KINDS))
@@ -114,6 +119,134 @@ def ensure_venv(name: str, lock: Path) -> Path:
             raise CloudError(f"installing {name} failed:\n{(done.stdout + done.stderr)[-3000:]}")
     (path / ".complete").write_text(lock.name + "\n")
     return path
+
+
+# ---------------------------------------------------------------- the database server
+# Keystone and both Glances keep their databases in one PostgreSQL server of the cloud's own,
+# as real clouds run them (sqlite allows one writer at a time: Glance had to serve one request
+# at a time). Its data folder is copied from a template made once per server version and lock
+# file (initdb and the db_syncs are most of a warm start otherwise), and removed by stop. The
+# server runs as the postgres user when this runs as root (PostgreSQL refuses root), so its
+# folders live where that user can reach them.
+
+DATABASES = ("keystone", *(f"glance_{region.lower()}" for region in REGIONS))
+PG_OPTIONS = ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+              "-c", "max_connections=200", "-c", "shared_buffers=32MB"]  # a throwaway test cluster
+
+
+def pg_bin() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: int(p.parts[-3]))
+    if found:
+        return found[-1].parent
+    if shutil.which("pg_config"):
+        return Path(subprocess.check_output(["pg_config", "--bindir"], text=True).strip())
+    raise CloudError("PostgreSQL is not installed (Debian/Ubuntu: apt-get install postgresql)")
+
+
+def as_db_owner(argv: list[str]) -> list[str]:
+    """The command as the postgres user when we are root (setpriv execs: no process in between)."""
+    if os.geteuid() != 0:
+        return argv
+    return ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--", *argv]
+
+
+def db_root() -> Path:
+    root = Path(setting("DB_DIR", "/var/tmp/cloudimages-localcloud-postgres" if os.geteuid() == 0
+                        else str(CACHE / "postgres")))
+    root.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+    root.chmod(0o700)
+    return root
+
+
+def pg_ready(bindir: Path, port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while subprocess.run([str(bindir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port)]).returncode:
+        if time.monotonic() > deadline:
+            raise CloudError(f"PostgreSQL did not accept connections on 127.0.0.1:{port} in {timeout:.0f} s")
+        time.sleep(0.1)
+
+
+def database_url(port: int, name: str) -> str:
+    return f"postgresql+psycopg2://postgres@127.0.0.1:{port}/{name}"
+
+
+def db_sync_commands(venv: Path, confs: Path, port: int) -> list[list[str]]:
+    """Each database's schema, made by its service's own tool from a minimal config file."""
+    commands = []
+    for name in DATABASES:
+        conf = confs / f"{name}.conf"
+        conf.write_text(f"[database]\nconnection = {database_url(port, name)}\n")
+        tool = "keystone-manage" if name == "keystone" else "glance-manage"
+        commands.append([str(venv / "bin" / tool), "--config-file", str(conf), "db_sync"])
+    return commands
+
+
+def database_template(venv: Path, lock: Path) -> Path:
+    """A stopped cluster holding the synced, empty databases; made once."""
+    bindir = pg_bin()
+    version = subprocess.check_output([str(bindir / "postgres"), "--version"], text=True).strip()
+    key = hashlib.sha256(lock.read_bytes() + version.encode()).hexdigest()[:12]
+    root = db_root()
+    template = root / f"template-{key}"
+    if (root / f"template-{key}.complete").exists():
+        return template
+    log(f"making the database template {template} ({version}; first start only)")
+    building = root / f"building-{secrets.token_hex(4)}"
+    done = subprocess.run(as_db_owner([str(bindir / "initdb"), "-D", str(building), "-A", "trust", "-U", "postgres",
+                                       "-E", "UTF8", "--locale=C"]), capture_output=True, text=True)
+    if done.returncode:
+        raise CloudError(f"initdb failed:\n{(done.stdout + done.stderr)[-3000:]}")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(as_db_owner([str(bindir / "postgres"), "-D", str(building), "-k", str(building),
+                                           "-h", "127.0.0.1", "-p", str(port), *PG_OPTIONS]),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    confs = Path(tempfile.mkdtemp(prefix="localcloud-dbsync-"))
+    try:
+        pg_ready(bindir, port)
+        for name in DATABASES:
+            done = subprocess.run([str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
+                                   name], capture_output=True, text=True)
+            if done.returncode:
+                raise CloudError(f"createdb {name} failed:\n{done.stderr[-2000:]}")
+        with concurrent.futures.ThreadPoolExecutor(len(DATABASES)) as pool:
+            for done in pool.map(lambda argv: subprocess.run(argv, capture_output=True, text=True),
+                                 db_sync_commands(venv, confs, port)):
+                if done.returncode:
+                    raise CloudError(f"db_sync failed:\n{(done.stdout + done.stderr)[-3000:]}")
+    finally:
+        shutil.rmtree(confs, ignore_errors=True)
+        server.send_signal(signal.SIGINT)  # fast shutdown: a clean, consistent data folder
+        server.wait(60)
+    if template.exists():
+        shutil.rmtree(template)
+    building.rename(template)
+    (root / f"template-{key}.complete").write_text(version + "\n")
+    return template
+
+
+def start_database(venv: Path, lock: Path, port: int) -> None:
+    """Copy the template into a data folder of this start and run the server on ``port``."""
+    template = database_template(venv, lock)
+    data = db_root() / f"run-{STATE.name}-{secrets.token_hex(4)}"
+    done = subprocess.run(["cp", "-a", str(template), str(data)], capture_output=True, text=True)
+    if done.returncode:
+        raise CloudError(f"copying the database template failed: {done.stderr[-1000:]}")
+    (STATE / "database.json").write_text(json.dumps({"data": str(data), "port": port}))
+    bindir = pg_bin()
+    spawn("postgres", as_db_owner([str(bindir / "postgres"), "-D", str(data), "-k", str(data), "-h", "127.0.0.1",
+                                   "-p", str(port), *PG_OPTIONS]))
+    pg_ready(bindir, port)
+
+
+def remove_database() -> None:
+    record = STATE / "database.json"
+    if record.exists():
+        shutil.rmtree(json.loads(record.read_text())["data"], ignore_errors=True)
+        record.unlink()
 
 
 # ---------------------------------------------------------------- ports and processes
@@ -207,6 +340,7 @@ def stop() -> int:
                 pass
     for name in records:
         (STATE / "pids" / f"{name}.json").unlink(missing_ok=True)
+    remove_database()
     log(f"stopped {len(alive)} processes")
     return len(alive)
 
@@ -274,13 +408,13 @@ def password_token(keystone: str, user: str, password: str, project: str) -> tup
 
 # ---------------------------------------------------------------- configuration files
 
-def keystone_files(d: Path, port: int, expiration: int) -> None:
+def keystone_files(d: Path, port: int, expiration: int, db_port: int) -> None:
     (d / "keystone.conf").write_text(f"""\
 [DEFAULT]
 log_file = {d}/keystone.log
 
 [database]
-connection = sqlite:///{d}/keystone.db?timeout=60
+connection = {database_url(db_port, "keystone")}
 
 [token]
 provider = fernet
@@ -300,20 +434,20 @@ key_repository = {d}/credential-keys
 password_hash_rounds = 4
 
 [cache]
-# without a cache every authenticated call costs ~0.6 s on sqlite
+# without a cache every authenticated call costs ~0.6 s
 enabled = true
 backend = dogpile.cache.memory
 """)
     (d / "uwsgi.ini").write_text(uwsgi_ini(port, "keystone.wsgi.api:application", threads=4))
 
 
-def uwsgi_ini(port: int, module: str, threads: int, extra: str = "") -> str:
+def uwsgi_ini(port: int, module: str, threads: int, extra: str = "", processes: int = 1) -> str:
     return f"""\
 [uwsgi]
 http-socket = 127.0.0.1:{port}
 module = {module}
 master = true
-processes = 1
+processes = {processes}
 threads = {threads}
 enable-threads = true
 lazy-apps = true
@@ -365,8 +499,7 @@ enabled_import_methods = [glance-direct,web-download,copy-image,glance-download]
 image_size_cap = 17179869184
 
 [database]
-# sqlite allows one writer at a time: a writer waits for the lock (default 5 s) before failing
-connection = sqlite:///{d}/glance.db?timeout=60
+connection = {database_url(ports["postgres"], "glance_" + region.lower())}
 
 [glance_store]
 default_backend = local
@@ -411,11 +544,10 @@ allowed_schemes = [http,https]
 allowed_hosts = [127.0.0.1,localhost]
 allowed_ports = [{allowed_ports}]
 {conversion_opts(region)}""")
-    # one request at a time: Glance on sqlite fails concurrent writers ("database is locked",
-    # an image left in 'saving' for good); requests queue instead. Import flows still run in
-    # Glance's own background threads.
+    # API workers as a real Glance runs them (LOCALCLOUD_GLANCE_WORKERS); import flows run in
+    # the background threads of the worker that took the import request
     (d / "uwsgi.ini").write_text(uwsgi_ini(
-        port, "glance.wsgi.api:application", threads=1,
+        port, "glance.wsgi.api:application", threads=1, processes=int(setting("GLANCE_WORKERS", "2")),
         extra=f"http-auto-chunked = true\npy-sys-executable = {venv}/bin/python\n"))
 
 
@@ -537,18 +669,6 @@ for kind, port in zip(("account", "container", "object"), map(int, sys.argv[2:])
 
 
 # ---------------------------------------------------------------- database templates
-
-def synced_db(kind: str, venv: Path, target: Path, sync: list[str]) -> None:
-    """db_sync once per venv, then start from a copy: it is most of a warm start's time."""
-    template = venv / f".{kind}-synced.db"
-    if not template.exists():
-        done = subprocess.run(sync, capture_output=True, text=True)
-        if done.returncode:
-            raise CloudError(f"{kind} db_sync failed:\n{(done.stdout + done.stderr)[-3000:]}")
-        shutil.copyfile(target, template)
-    else:
-        shutil.copyfile(template, target)
-
 
 # ---------------------------------------------------------------- Keystone contents
 
@@ -672,36 +792,28 @@ def _start(ports: dict[str, int], cloud_venv: Path, swift_venv: Path) -> dict:
                 str(swift_venv / "bin" / "python"), str(HERE / "swift_server.py"),
                 str(d / "etc"), f"{kind}-server", str(d / "etc" / f"{kind}-server.conf")])
 
+    start_database(cloud_venv, HERE / "requirements" / "keystone-glance.lock", ports["postgres"])
     ks = STATE / "keystone"
     ks.mkdir()
-    keystone_files(ks, ports["keystone"], expiration)
+    keystone_files(ks, ports["keystone"], expiration, ports["postgres"])
     manage = [str(cloud_venv / "bin" / "keystone-manage"), "--config-file", str(ks / "keystone.conf")]
     user = ["--keystone-user", str(os.getuid()), "--keystone-group", str(os.getgid())]
-    glance_sync = {}
-    with concurrent.futures.ThreadPoolExecutor(3) as pool:
-        for region in REGIONS:
-            d = STATE / f"glance-{region.lower()}"
-            glance_files(d, cloud_venv, region, ports, keystone, pw)
-            glance_sync[region] = pool.submit(
-                synced_db, "glance", cloud_venv, d / "glance.db",
-                [str(cloud_venv / "bin" / "glance-manage"), "--config-file", str(d / "glance-api.conf"), "db_sync"])
-        synced_db("keystone", cloud_venv, ks / "keystone.db", manage + ["db_sync"])
-        for step in (["fernet_setup", *user], ["credential_setup", *user], [
-                "bootstrap", "--bootstrap-region-id", "RegionOne",
-                "--bootstrap-public-url", f"{keystone}/v3",
-                "--bootstrap-internal-url", f"http://localhost:{ports['keystone']}/v3",
-                "--bootstrap-admin-url", f"{keystone}/v3"]):
-            # the admin password goes by environment: on the command line a random one that
-            # happens to start with "-" is read as an option (CI met this), and it would show in ps
-            done = subprocess.run(manage + step, capture_output=True, text=True,
-                                  env={**os.environ, "OS_BOOTSTRAP_PASSWORD": pw["admin"]})
-            if done.returncode:
-                raise CloudError(f"keystone-manage {step[0]} failed:\n{(done.stdout + done.stderr)[-3000:]}")
-        spawn("keystone", [str(cloud_venv / "bin" / "uwsgi"), "--ini", str(ks / "uwsgi.ini")],
-              {"OS_KEYSTONE_CONFIG_DIR": str(ks)})
-        for job in glance_sync.values():
-            job.result()
-    log("keystone starting; glance databases ready")
+    for region in REGIONS:
+        glance_files(STATE / f"glance-{region.lower()}", cloud_venv, region, ports, keystone, pw)
+    for step in (["fernet_setup", *user], ["credential_setup", *user], [
+            "bootstrap", "--bootstrap-region-id", "RegionOne",
+            "--bootstrap-public-url", f"{keystone}/v3",
+            "--bootstrap-internal-url", f"http://localhost:{ports['keystone']}/v3",
+            "--bootstrap-admin-url", f"{keystone}/v3"]):
+        # the admin password goes by environment: on the command line a random one that
+        # happens to start with "-" is read as an option (CI met this), and it would show in ps
+        done = subprocess.run(manage + step, capture_output=True, text=True,
+                              env={**os.environ, "OS_BOOTSTRAP_PASSWORD": pw["admin"]})
+        if done.returncode:
+            raise CloudError(f"keystone-manage {step[0]} failed:\n{(done.stdout + done.stderr)[-3000:]}")
+    spawn("keystone", [str(cloud_venv / "bin" / "uwsgi"), "--ini", str(ks / "uwsgi.ini")],
+          {"OS_KEYSTONE_CONFIG_DIR": str(ks)})
+    log("keystone starting; the databases (PostgreSQL) ready")
     wait_http("keystone", f"{keystone}/v3")
     ids = populate_keystone(keystone, ports, pw)
     log("keystone has its regions, projects, users, catalog and an application credential")
@@ -748,11 +860,15 @@ def _start(ports: dict[str, int], cloud_venv: Path, swift_venv: Path) -> dict:
             "swift": f"http://127.0.0.1:{ports[f'swift-proxy-{region.lower()}']}",
         } for region in REGIONS},
         "passwords": pw,
+        # the databases, for tests that set what no API lets them (psql -h 127.0.0.1 -p PORT -U postgres -d NAME)
+        "database": {"psql": str(pg_bin() / "psql"), "port": ports["postgres"], "user": "postgres",
+                     "names": {"keystone": "keystone", **{region: f"glance_{region.lower()}" for region in REGIONS}}},
         **ids,
         "settings": {key: setting(key, default) for key, default in (
             ("SWIFT_LISTING_LIMIT", "100"), ("SWIFT_MAX_FILE_SIZE", str(64 * 1024 ** 2)),
             ("EXPORT_SEGMENT_SIZE", str(4 * 1024 ** 2)), ("TOKEN_EXPIRATION", "3600"),
-            ("SWIFT_WORKERS", "0"), ("SWIFT_DLO_RATE_LIMIT_AFTER", "1000"), ("IMAGE_CONVERSION", ""))},
+            ("SWIFT_WORKERS", "0"), ("SWIFT_DLO_RATE_LIMIT_AFTER", "1000"), ("IMAGE_CONVERSION", ""),
+            ("GLANCE_WORKERS", "2"))},
     }
     write_private(STATE / "clouds.yaml", clouds_yaml(keystone, identity_v2, pw, ids["app_credential"]))
     write_private(STATE / "cloud.json", json.dumps(cloud, indent=1))

@@ -4,6 +4,7 @@ Every assertion is on what the servers hold or answer, never on what a client of
 """
 from __future__ import annotations
 
+import concurrent.futures
 import http.client
 import os
 import socket
@@ -111,6 +112,33 @@ def test_image_in_region_one_is_not_in_region_two(producer, unique):
         ids_two = [i["id"] for i in s.get(f"{producer.url('image', 'RegionTwo')}/v2/images?name={unique}").json()["images"]]
         assert ids_one == [image["id"]] and ids_two == []
         assert s.get(f"{producer.url('image', 'RegionTwo')}/v2/images/{image['id']}").status_code == 404
+
+
+def test_concurrent_writes_to_one_glance_all_succeed(cloud, producer, unique):
+    """Glance on a real database server with two API workers, as clouds run it: uploads and
+    metadata writes at once all land (on sqlite, served one at a time, they queued)."""
+    assert cloud["settings"]["GLANCE_WORKERS"] == "2"
+    blobs = [os.urandom(3 * 1024 * 1024) for _ in range(4)]
+    glance = producer.url("image", "RegionOne")
+
+    def one(n):
+        with producer.session() as s:
+            image = create_image(s, glance, blobs[n], name=f"{unique}-{n}")
+            patched = s.patch(f"{glance}/v2/images/{image['id']}", json=[{"op": "add", "path": "/n", "value": str(n)}],
+                              headers={"Content-Type": "application/openstack-images-v2.1-json-patch"})
+            assert patched.status_code == 200, patched.text
+            return image
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        made = list(pool.map(one, range(4)))
+    with producer.session() as s:
+        held = [s.get(f"{glance}/v2/images/{image['id']}").json() for image in made]
+    assert [(i["status"], i["checksum"], i["n"]) for i in held] == [("active", md5(b), str(n)) for n, b in enumerate(blobs)]
+    # the server really is PostgreSQL
+    db = cloud["database"]
+    done = subprocess.run([db["psql"], "-h", "127.0.0.1", "-p", str(db["port"]), "-U", db["user"], "-d",
+                           db["names"]["RegionOne"], "-tAc", f"SELECT count(*) FROM images WHERE name LIKE '{unique}-%'"],
+                          capture_output=True, text=True)
+    assert done.stdout.strip() == "4", done.stderr
 
 
 def test_server_side_filter_on_a_custom_property(producer, unique):
