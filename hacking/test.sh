@@ -11,17 +11,20 @@ source "$(dirname "$0")/lib.sh"
 cd "$REPO"
 
 failures=()
+timings=()
 passed=0
 failed=0
-record() {  # record NAME EXIT_CODE
+SYSTEM_TEST_WORKERS=${SYSTEM_TEST_WORKERS:-3}
+record() {  # record NAME EXIT_CODE SECONDS
   if [ "$2" = 0 ]; then passed=$((passed + 1)); echo "PASS: $1" >&2
   else failed=$((failed + 1)); failures+=("$1"); echo "FAIL: $1 (exit $2)" >&2; fi
+  timings+=("$(printf '%5ss  %s  %s' "$3" "$([ "$2" = 0 ] && echo pass || echo FAIL)" "$1")")
 }
 run() {  # run NAME COMMAND...: a check that may fail without stopping the others
-  local name=$1 rc=0; shift
+  local name=$1 rc=0 started=$SECONDS; shift
   say "$name"
   "$@" || rc=$?
-  record "$name" "$rc"
+  record "$name" "$rc" "$((SECONDS - started))"
 }
 
 dev_env
@@ -99,6 +102,9 @@ run "ansible-galaxy collection build + install + ansible-builder introspect + EE
 
 summary() {
   say "summary"
+  echo "each suite's time:"
+  printf '  %s\n' "${timings[@]}"
+  echo "make test took $((SECONDS - T0)) s"
   echo "$passed passed, $failed failed"
   if [ "$failed" != 0 ]; then
     printf 'failed: %s\n' "${failures[@]}" >&2
@@ -115,8 +121,13 @@ localcloud start
 source "$REPO/.localcloud/env.sh"
 run "local cloud contract tests (pytest)" \
   pytest -p no:cacheprovider -q -o junit_family=xunit2 tests/localcloud/tests
-run "system tests (pytest: module interop, kill and resume, corruption, secrets; the role)" \
-  pytest -p no:cacheprovider -q --durations=15 tests/system
+# Most system tests wait on servers: they run side by side (each file on one worker, so a file's
+# cloud of its own starts once), each with images, containers and files of its own; the few that
+# touch what every test shares (marked serial) run alone afterwards.
+run "system tests in parallel (pytest -n $SYSTEM_TEST_WORKERS: module interop, corruption, secrets, formats; the role)" \
+  pytest -p no:cacheprovider -q --durations=15 -n "$SYSTEM_TEST_WORKERS" --dist loadfile -m "not serial" tests/system
+run "system tests alone (pytest -m serial: kill and resume, cancellation, TempURL keys, vendor faults)" \
+  pytest -p no:cacheprovider -q --durations=10 -m serial tests/system
 # the targets read the cloud's URLs and clouds.yaml path from ansible-test's integration config
 python3 -c 'import json, sys; print(json.dumps({"localcloud": json.load(open(sys.argv[1]))}))' \
   "$REPO/.localcloud/cloud.json" > "$TREE/tests/integration/integration_config.yml"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from ansible_collections.cloudimages.transfer.plugins.module_utils import _leases
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import (
     default_prefix,
     deletable_segments,
@@ -53,6 +54,7 @@ class Options:
     allow_public_container: bool = False
     stale_segments: str = "delete"
     trust_manifest: bool = True
+    lease_holder: str | None = None
     concurrency: int = 4
     progress_file: str | None = None
 
@@ -176,6 +178,14 @@ def delete(opts: Options, swift, check_mode: bool) -> dict:
     naming (segment_container/segment_prefix, or ``<object>-``) are deleted.
     """
     container, name = opts.container, opts.object
+    if opts.lease_holder:
+        others = _leases.others(swift.head_container(container) or {}, name, opts.lease_holder) if check_mode \
+            else _leases.release(swift, container, name, opts.lease_holder)
+        if others:
+            return {"changed": False, "object": f"{container}/{name}", "region": swift.region, "deleted": [],
+                    "left": [f"{container}/{name}"], "leased_by": others,
+                    "msg": f"{container}/{name} in region {swift.region} is still read by another run (lease "
+                           f"{', '.join(others)}); left for the last of them to delete"}
     headers = swift.head_object(container, name)
     if headers is None:
         return delete_leftovers(opts, swift, check_mode)

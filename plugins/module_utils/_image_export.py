@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from ansible_collections.cloudimages.transfer.plugins.module_utils import _leases
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import (
     default_prefix,
     dlo_problems,
@@ -87,6 +88,8 @@ class Options:
     method: str = "auto"
     create_container: bool = True
     allow_public_container: bool = False
+    lease_holder: str | None = None
+    lease_seconds: int = 22500
     segment_size: str | None = None
     expire_after: int | None = None
 
@@ -109,6 +112,8 @@ def run(opts: Options, glance, swift, check_mode: bool) -> dict:
               "size": image.get("size"), "checksum": image.get("checksum")}
     done = finished(swift, opts.container, name, image)
     if done is not None:
+        if opts.lease_holder and not check_mode:
+            result["lease"] = _leases.take(swift, opts.container, name, opts.lease_holder, opts.lease_seconds)
         return {**result, "changed": False, "method": "none", "verification": verification(done, image),
                 "bytes": done.size, "bytes_identical": done.headers.get(META_IDENTICAL.lower()) == "true",
                 "msg": f"{location} in region {swift.region} already holds a verified export of {where}; "
@@ -121,6 +126,8 @@ def run(opts: Options, glance, swift, check_mode: bool) -> dict:
         return result
     if creates:
         swift.put_container(opts.container)
+    if opts.lease_holder:  # before the export is written: a cleanup of another run must not take it away
+        result["lease"] = _leases.take(swift, opts.container, name, opts.lease_holder, opts.lease_seconds)
     if method == "task":
         result["task"] = task_export(opts, glance, image, location)
     else:

@@ -99,6 +99,11 @@ class Swift:
         resp = self.http.request("HEAD", self._url(container), f"read {self.where(container)}", ok=(200, 204, 404))
         return None if resp.status_code == 404 else lower_keys(resp.headers)
 
+    def post_container(self, container: str, headers: dict) -> None:
+        """Set or remove the container metadata named (others are kept; safe to repeat)."""
+        self.http.request("POST", self._url(container), f"update the metadata of {self.where(container)}",
+                          headers=headers, ok=(204,), idempotent=True)
+
     def put_container(self, container: str) -> None:
         self.http.request("PUT", self._url(container), f"create {self.where(container)}", ok=(201, 202, 204))
 

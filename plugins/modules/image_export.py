@@ -74,6 +74,18 @@ options:
         keep theirs. Swift's object expirer removes expired objects; until it runs they are
         no longer served.
     type: int
+  lease_holder:
+    description:
+      - Hold a lease on the export for this reader (1 to 24 lower-case letters and digits, unique per run),
+        in the container's metadata, taken before the export is written and whenever a finished one is
+        found. A cleanup by M(cloudimages.transfer.swift_dlo_upload) with another O(lease_holder) then leaves
+        the export while this lease lives (two runs of one image share one export). Taking it is
+        bookkeeping, not a change.
+    type: str
+  lease_seconds:
+    description: How long the lease lives unless let go (the run's longest possible life; a killed run's lease expires then).
+    type: int
+    default: 22500
   create_container:
     description: Create the container when missing.
     type: bool
@@ -102,6 +114,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+lease:
+  description: The lease held on the export for O(lease_holder), and when it expires (Unix time).
+  returned: with O(lease_holder), when not in check mode
+  type: dict
+  sample: {"holder": "a1b2c3d4e5f6", "expires": 1796380000}
 image_id:
   description: The exported image.
   returned: always
@@ -168,6 +185,8 @@ def main():
         method=dict(type="str", default="auto", choices=["auto", "task", "stream"]),
         segment_size=dict(type="str"),
         create_container=dict(type="bool", default=True),
+        lease_holder=dict(type="str"),
+        lease_seconds=dict(type="int", default=22500),
         expire_after=dict(type="int"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,

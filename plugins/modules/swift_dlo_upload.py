@@ -96,6 +96,13 @@ options:
     description: How many segments are uploaded at once.
     type: int
     default: 4
+  lease_holder:
+    description:
+      - With O(state=absent), let go of this reader's lease on the object (see
+        M(cloudimages.transfer.image_export)'s O(cloudimages.transfer.image_export#module:lease_holder)) and
+        delete the object only when no other live lease holds it; otherwise nothing is deleted and
+        RV(leased_by) names the other holders. Expired leases of any object in the container are swept.
+    type: str
   create_container:
     description: Create the container(s) when missing; when V(false), a missing container is an error.
     type: bool
@@ -178,6 +185,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+leased_by:
+  description: With O(state=absent) and O(lease_holder), the other runs whose live leases kept the object.
+  returned: when another lease kept the object
+  type: list
+  elements: str
+  sample: ["f00dfeed1234"]
 object:
   description: The manifest, as C(<container>/<object>).
   returned: always
@@ -270,6 +283,7 @@ def main():
         segment_prefix=dict(type="str"),
         concurrency=dict(type="int", default=4),
         create_container=dict(type="bool", default=True),
+        lease_holder=dict(type="str"),
         headers=dict(type="dict", default={}),
         metadata=dict(type="dict", default={}),
         stale_segments=dict(type="str", default="delete", choices=["delete", "fail"]),

@@ -25,7 +25,7 @@ from cloudtest import *  # noqa: E402,F401,F403  (fixtures and helpers)
 
 
 __all__ = ["ANSIBLE_PLAYBOOK", "MiB", "Runner", "SWIFT_CLI", "clouds_with", "collections_path", "file_md5", "kill_tree",
-           "listing", "progress_reached",
+           "listing", "progress_reached", "run_progress",
            "own_cloud", "random_file", "run", "swift_cli", "swift_object_file"]
 
 MiB = 1024 * 1024
@@ -49,16 +49,23 @@ def clouds_with(cloud: dict, path: Path, entries: dict) -> dict:
     return {**cloud, "clouds_yaml": str(path)}
 
 
-def progress_reached(proc, progress: Path, fraction: float, operation: str = "copy", timeout: float = 180) -> float:
+def run_progress(staging: Path, source_id: str, phase: str, region: str = "RegionTwo") -> Path | None:
+    """The progress file of the role's ``phase`` for ``source_id`` to ``region``, in the folder of the
+    run that writes it (roles/region_transfer/tasks/run_folder.yml), once there is one."""
+    return next(iter(sorted(staging.glob(f".cloudimages-{source_id}-*/{region}.{phase}.progress.json"))), None)
+
+
+def progress_reached(proc, progress, fraction: float, operation: str = "copy", timeout: float = 180) -> float:
     """Wait until the progress file of a running playbook shows ``operation`` past ``fraction``
-    (the file is shared by the phases: the export's bytes come first); the fraction seen last."""
+    (the file is shared by the phases: the export's bytes come first); the fraction seen last.
+    ``progress``: the file, or a function that finds it (None until it exists)."""
     deadline, done = time.monotonic() + timeout, 0.0
     while time.monotonic() < deadline and proc.poll() is None:
         try:
-            doc = json.loads(progress.read_text())
+            doc = json.loads((progress() if callable(progress) else progress).read_text())
             if doc.get("operation") == operation:
                 done = doc["bytes_done"] / doc["bytes_total"]
-        except (OSError, ValueError, KeyError, ZeroDivisionError):
+        except (OSError, ValueError, KeyError, ZeroDivisionError, AttributeError):  # AttributeError: no file yet
             pass
         if done > fraction:
             break

@@ -25,8 +25,10 @@ from pathlib import Path
 import pytest
 from cloudtest import create_image, md5
 from faultproxy import FaultProxy, Rule
-from systemtest import ANSIBLE_PLAYBOOK, clouds_with, kill_tree
+from systemtest import ANSIBLE_PLAYBOOK, clouds_with, kill_tree, run_progress
 from test_region_transfer import KEY, failures, play
+
+pytestmark = pytest.mark.serial  # measures how fast a cancel stops the copy
 
 SEGMENTS = 10
 TRIALS = int(os.environ.get("CANCEL_TRIALS", "1"))
@@ -67,12 +69,12 @@ def test_a_killed_playbook_stops_its_copy_and_the_rerun_finishes(collections_pat
         extra = {"region_transfer_image": source["id"], "region_transfer_source_cloud": "slow-one",
                  "region_transfer_target_cloud": "localcloud-producer", "region_transfer_concurrency": 1}
         proxy.add(Rule("stall", path=r"\.vhd-\d{5}$", method="GET", times=99, seconds=4))
-        progress = tmp_path / f".cloudimages-{source['id']}.copy.progress.json"
         proc = play(collections_path, slowed, tmp_path, extra, background=True)
-        deadline = time.monotonic() + 120
+        deadline, progress = time.monotonic() + 120, None
         while time.monotonic() < deadline and proc.poll() is None:
+            progress = run_progress(tmp_path, source["id"], "copy")  # in the run's own folder, once it is there
             try:
-                if json.loads(progress.read_text()).get("operation") == "copy":
+                if progress and json.loads(progress.read_text()).get("operation") == "copy":
                     break
             except (OSError, ValueError):
                 pass

@@ -17,6 +17,8 @@ from cloudtest import create_image, md5, vhd_image
 from systemtest import kill_tree
 from test_region_transfer import KEY, failures, kill_async_copies, objects, play
 
+pytestmark = pytest.mark.serial  # kills every background copy on the machine
+
 TRIALS = int(os.environ.get("CRASH_TRIALS", "2"))
 
 

@@ -152,7 +152,7 @@ def test_the_role_stages_on_disk_with_its_free_space_preflight(collections_path,
     with producer.session() as s:
         [target] = s.get(f"{producer.url('image', 'RegionTwo')}/v2/images", params={KEY: source["id"]}).json()["images"]
     assert target["checksum"] == md5(data)
-    assert [p.name for p in staging.iterdir() if not p.name.endswith(".progress.json")] == []  # the staged file is gone
+    assert [p.name for p in staging.iterdir() if not p.name.endswith(".progress.json")] == []  # the run's folder is gone
 
 
 def test_role_variables_that_shape_the_target(collections_path, cloud, producer, unique, tmp_path):
@@ -208,6 +208,7 @@ def test_role_refuses_a_source_over_max_size_before_anything_moves(collections_p
     assert listing(producer, "RegionOne", "cloudimages-exports", prefix=source["id"]) == []
 
 
+@pytest.mark.serial  # the vendor emulator's fault file acts on every vendor transfer
 def test_an_export_task_already_running_for_the_image_is_joined(run, cloud, producer, unique):
     """The vendor's export task is slow (40-75 min in their transcript): a second run, or another
     client, that finds one pending or processing for the same image and container waits on it."""

@@ -140,6 +140,7 @@ def clear_tempurl_meta(producer) -> None:
     assert account_tempurl_meta(producer, "RegionTwo") == {}
 
 
+@pytest.mark.serial  # asserts on the producer account's TempURL metadata, which every web-download uses
 def test_a_key_replaced_by_a_racing_transfer_gets_the_import_signed_anew(faulty, proxies, producer, unique, tmp_path):
     """Swift has no conditional write for account metadata: another transfer of the collection
     can set its key in the second slot after this one read its own back. Glance is then refused
@@ -205,6 +206,7 @@ def test_an_image_a_failed_import_left_queued_is_imported_by_the_rerun(run, prod
     assert image["id"] == made["id"] and image["status"] == "active" and image["size"] == MiB + 3
 
 
+@pytest.mark.serial  # asserts on the producer account's TempURL metadata, which every web-download uses
 def test_web_download_leaves_no_tempurl_key_and_never_touches_the_users(run, producer, unique, tmp_path):
     """Two web-download imports at once leave no key this collection set; a key of the user's
     own is used as it is and left in place."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 
 from cloudtest import create_image, md5
 from systemtest import MiB, random_file
@@ -24,24 +25,37 @@ def test_disk_staging_is_private_and_removed_after_a_failure(collections_path, c
     staging = tmp_path / "staging"
     staging.mkdir(mode=0o1777)
     staging.chmod(0o1777)  # like /var/tmp
+    # a run killed an hour ago (its heartbeat stale), and a run of the same image still going
+    # (another AWX job, or the same image to another region): only the first is gone's
     leftover = staging / f".cloudimages-{source['id']}-killedrun"
     leftover.mkdir(mode=0o700)
     (leftover / "disk.vhd").write_bytes(b"a killed run's staged disk")
+    (leftover / "heartbeat").touch()
+    os.utime(leftover / "heartbeat", (time.time() - 3600, time.time() - 3600))
+    alive = staging / f".cloudimages-{source['id']}-liverun"
+    alive.mkdir(mode=0o700)
+    (alive / "disk.vhd").write_bytes(b"a running transfer's staged disk")
+    (alive / "heartbeat").touch()
     base = {"region_transfer_image": source["id"], "region_transfer_staging": "disk",
             "region_transfer_staging_dir": str(staging)}
     rc, out = play(collections_path, cloud, tmp_path, base, check=True)
     assert rc == 0, failures(out)
-    assert sorted(p.name for p in staging.iterdir() if not p.name.endswith(".progress.json")) == [leftover.name]
+    assert sorted(p.name for p in staging.iterdir() if not p.name.endswith(".progress.json")) == \
+        sorted([leftover.name, alive.name])  # check mode removes nothing
     # the upload fails (a container name Swift refuses): the staged disk must not stay behind
+    (alive / "heartbeat").touch()
     rc, out = play(collections_path, cloud, tmp_path, {**base, "region_transfer_import_container": "x" * 300})
     assert rc != 0 and "Upload it to the target region" in out, out[-2000:]
-    assert stages(staging, source["id"]) == []  # this run's folder and the killed run's are gone
+    assert not leftover.exists() and (alive / "disk.vhd").read_bytes() == b"a running transfer's staged disk"
+    [failed_run] = [p for p in stages(staging, source["id"]) if p != alive]
+    assert sorted(p.name for p in failed_run.iterdir() if not p.name.endswith(".progress.json")) == ["heartbeat"]
     # kept on request: a 0700 folder of its own, the disk 0600
     rc, out = play(collections_path, cloud, tmp_path, {**base, "region_transfer_keep_staged": True})
     assert rc == 0, failures(out)
-    [folder] = stages(staging, source["id"])
-    [disk] = list(folder.iterdir())
+    [folder] = [p for p in stages(staging, source["id"]) if (p / "staged").exists()]
+    [disk] = list((folder / "staged").iterdir())
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and stat.S_IMODE(disk.stat().st_mode) == 0o600
+    assert (alive / "disk.vhd").exists()  # never another run's
     assert md5(disk.read_bytes()) == md5(data) and not folder.is_symlink()
     with producer.session() as s:
         [target] = s.get(f"{producer.url('image', 'RegionTwo')}/v2/images", params={KEY: source["id"]}).json()["images"]

@@ -4,14 +4,17 @@ Assertions are on both regions' state (raw Images and Swift calls), never on wha
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
+import pytest
 from cloudtest import create_image, md5
-from systemtest import ANSIBLE_PLAYBOOK, kill_tree, progress_reached
+from systemtest import ANSIBLE_PLAYBOOK, kill_tree, progress_reached, run_progress
 
 KEY = "com.cloudimages.image-of"
 
@@ -106,15 +109,15 @@ def test_check_mode_changes_nothing_in_either_region(collections_path, cloud, pr
         assert s.head(f"{producer.url('object-store', 'RegionOne')}/{unique}").status_code == 404
 
 
+@pytest.mark.serial  # kills every background copy on the machine
 def test_a_transfer_killed_during_the_copy_resumes(collections_path, cloud, producer, unique, tmp_path):
     data = os.urandom(160 * 1024 * 1024)
     with producer.session() as s:
         source = create_image(s, producer.url("image", "RegionOne"), data, name=unique)
     extra = {"region_transfer_image": source["id"], "region_transfer_concurrency": 1}
-    progress = tmp_path / f".cloudimages-{source['id']}.copy.progress.json"
     first = tmp_path / "first-run.log"
     proc = play(collections_path, cloud, tmp_path, extra, background=first)
-    done = progress_reached(proc, progress, 0.2)
+    done = progress_reached(proc, lambda: run_progress(tmp_path, source["id"], "copy"), 0.2)
     assert 0.2 < done < 1, f"the copy was not caught part-way ({done:.0%})"
     kill_tree(proc.pid)
     kill_async_copies()
@@ -196,3 +199,37 @@ def test_a_failing_image_does_not_stop_the_others_and_the_report_says_which(coll
     assert rc != 0
     assert [r["result"] for r in json.loads(report.read_text())["images"]] == \
         ["failed", "not started: an earlier image failed"]
+
+
+def test_an_export_another_run_still_reads_is_left_for_it_then_deleted_by_the_last(collections_path, cloud, producer,
+                                                                                  unique, tmp_path):
+    """Two runs of one image share its export: the first to finish must not delete what the other
+    still copies. The other run is stood for by its lease (the container metadata a run of the
+    role holds while it reads the export)."""
+    data = os.urandom(2 * 1024 * 1024 + 3)
+    container = f"exp-{unique}"
+    with producer.session() as s:
+        source = create_image(s, producer.url("image", "RegionOne"), data, name=unique)
+        swift = f"{producer.url('object-store', 'RegionOne')}/{container}"
+        s.put(swift).raise_for_status()
+        digest = hashlib.sha256(f"{source['id']}.vhd".encode()).hexdigest()[:12]
+        s.post(swift, headers={f"X-Container-Meta-Cloudimages-Lease-{digest}-otherrun": str(int(time.time()) + 600)}
+               ).raise_for_status()
+    extra = {"region_transfer_image": source["id"], "region_transfer_export_container": container}
+    rc, out = play(collections_path, cloud, tmp_path, extra)
+    assert rc == 0, failures(out)
+    assert objects(producer, "RegionOne", container)[0] == f"{source['id']}.vhd"  # left for the other run
+    assert "is still read by another run (lease otherrun)" in out
+    [target] = target_images(producer, source["id"])
+    assert target["checksum"] == md5(data) and target["cloudimages_transfer_cleaned_up"] == "target"
+    with producer.session() as s:
+        held = {k.lower(): v for k, v in s.head(swift).headers.items()}
+    assert [k for k in held if "lease" in k] == [f"x-container-meta-cloudimages-lease-{digest}-otherrun"]  # ours let go
+    # the other run finishes (lets go); the next run of this image deletes the export
+    with producer.session() as s:
+        s.post(swift, headers={f"X-Remove-Container-Meta-Cloudimages-Lease-{digest}-otherrun": "x"}).raise_for_status()
+    rc, again = play(collections_path, cloud, tmp_path, extra)
+    assert rc == 0, failures(again)
+    assert objects(producer, "RegionOne", container) == []
+    [target] = target_images(producer, source["id"])
+    assert target["cloudimages_transfer_cleaned_up"] == "source,target"

@@ -26,6 +26,7 @@ def test_a_full_role_run_at_vvvv_shows_no_secret(collections_path, cloud, produc
         "region_transfer_image": source["id"], "region_transfer_poll_interval": 1,
         "region_transfer_progress_interval": 1, "region_transfer_segment_size": "64KiB",
         "region_transfer_staging_dir": str(tmp_path), "region_transfer_cleanup": "none",
+        "region_transfer_keep_staged": True,  # the run's folder stays, with its progress files, to be read here
     }
     (tmp_path / "vars.json").write_text(json.dumps(variables))
     env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(collections_path), "OS_CLIENT_CONFIG_FILE": cloud["clouds_yaml"],
@@ -45,7 +46,7 @@ def test_a_full_role_run_at_vvvv_shows_no_secret(collections_path, cloud, produc
         members = s.get(f"{glance}/v2/images/{target['id']}/members").json()["members"]
     assert [(m["member_id"], m["status"]) for m in members] == [(consumer.project_id, "accepted")]
     assert target["visibility"] == "shared"
-    progress_files = list(tmp_path.glob(".cloudimages-*.progress.json"))
+    progress_files = list(tmp_path.glob(".cloudimages-*/*.progress.json"))
     assert progress_files
     for path in progress_files:
         text = path.read_text()
