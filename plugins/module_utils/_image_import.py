@@ -127,16 +127,15 @@ def run(opts: Options, glance, swift, source_glance, check_mode: bool, content_s
 
 def find_earlier(glance, keys: dict) -> dict | None:
     """The one image an earlier run made (found by its stamps), None; more than one, or one left
-    deactivated or killed, is for the user to resolve."""
+    deactivated, is for the user to resolve (a killed one holds nothing: a new import is made)."""
     existing = [i for i in glance.list_images(keys) if i.get("status") not in ("killed", "deleted")]
     if len(existing) > 1:
         raise TransferError(f"{len(existing)} images in region {glance.region} carry {keys}; resolve the duplicates "
                             f"({', '.join(i['id'] for i in existing[:5])})")
     image = existing[0] if existing else None
-    if image and image["status"] in ("deactivated", "killed"):
-        raise TransferError(f"{glance.where(image['id'])}, made by an earlier run of this import, is {image['status']}: "
-                            + ("reactivate it (openstack image set --activate) or delete it" if image["status"] ==
-                               "deactivated" else "delete it") + ", then run again", image=image)
+    if image and image["status"] == "deactivated":  # a killed one was left out above: a new import replaces it
+        raise TransferError(f"{glance.where(image['id'])}, made by an earlier run of this import, is deactivated: "
+                            "reactivate it (openstack image set --activate) or delete it, then run again", image=image)
     return image
 
 
