@@ -33,8 +33,8 @@ options:
   allow_public_container:
     description:
       - Write into an existing container whose read ACL lets anyone read it (C(X-Container-Read) with a
-        referrer grant such as C(.r:*)). By default such a container is refused before anything is written:
-        a whole disk image would be readable by anyone who knows its name.
+        referrer grant such as C(.r:*)). By default such a container is refused before anything is written,
+        since a whole disk image would be readable by anyone who knows its name.
     type: bool
     default: false
 """

@@ -66,7 +66,9 @@ def run(tool: str, args: list, *, timeout: float, cpu_seconds: int | None = None
     if not {"-f", "-F", "-O"} & set(args):
         raise ValueError(f"qemu-img {args[0]} without a format named: refusing to let it probe")
     cpu = int(cpu_seconds or timeout)
-    proc = subprocess.Popen(  # pylint: disable=subprocess-popen-preexec-fn
+    # not the module's run_command: it has no resource limits, no process group to kill on a
+    # cancel, and cannot be stopped part-way
+    proc = subprocess.Popen(  # pylint: disable=subprocess-popen-preexec-fn,ansible-bad-function
         [tool, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         start_new_session=True, preexec_fn=_limit(address_space, cpu), env={**os.environ, "LC_ALL": "C"})
     deadline = time.monotonic() + timeout

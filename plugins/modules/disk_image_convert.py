@@ -65,7 +65,7 @@ options:
   src_format:
     description:
       - Format of O(src) as Glance's C(disk_format) names it. It is never probed (probing is how a
-        "raw" image that is really a qcow2 gets opened as one): an O(src) whose bytes are another
+        "raw" image that is really a qcow2 gets opened as one); an O(src) whose bytes are another
         format is refused.
     type: str
     required: true

@@ -117,7 +117,7 @@ options:
       signatures:
         description:
           - Copy C(img_signature*) too. The signature is over the source image's bytes and its
-            certificate (C(img_signature_certificate_uuid)) lives in the source cloud's key manager:
+            certificate (C(img_signature_certificate_uuid)) lives in the source cloud's key manager, so
             it verifies on the target only when the bytes are unchanged (no conversion) and the target
             reaches that certificate. Left, with a warning, by default.
         type: bool

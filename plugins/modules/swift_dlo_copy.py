@@ -54,7 +54,7 @@ options:
   target:
     description:
       - Where to copy to. Connection keys left out are taken from the source's options, except where the target
-        names its own O(target.cloud): then neither the credentials nor the TLS settings (O(ca_cert), O(validate_certs))
+        names its own O(target.cloud), where neither the credentials nor the TLS settings (O(ca_cert), O(validate_certs))
         of the source are lent to it.
     type: dict
     required: true

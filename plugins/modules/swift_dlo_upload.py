@@ -122,7 +122,7 @@ options:
     description:
       - With O(state=absent), whether the segments the manifest names may be deleted wherever they are.
       - V(false) deletes segments only where this collection writes them, in O(segment_container) under
-        O(segment_prefix) (their defaults: the object's container, C(<object>-)). A manifest that names any
+        O(segment_prefix) (by default the object's container and C(<object>-)). A manifest that names any
         other place (someone with write access to the container re-pointed it, say at C(prod-backups/db/))
         is deleted alone, with a warning, and the objects it names are left. The role sets V(false).
     type: bool
