@@ -54,6 +54,7 @@ class Options:
     allow_public_container: bool = False
     stale_segments: str = "delete"
     trust_manifest: bool = True
+    stamp: dict = field(default_factory=dict)
     lease_holder: str | None = None
     concurrency: int = 4
     progress_file: str | None = None
@@ -199,6 +200,10 @@ def delete(opts: Options, swift, check_mode: bool) -> dict:
     seg_container, prefix = split_manifest(manifest)
     if not opts.trust_manifest and (seg_container, prefix) != own:
         return delete_manifest_alone(swift, container, name, f"{seg_container}/{prefix}", own, check_mode)
+    missing = unstamped(headers, opts.stamp)
+    if missing:
+        return delete_manifest_alone(swift, container, name, f"{seg_container}/{prefix}", own, check_mode,
+                                     why=f"it does not carry the stamp of what made it ({missing})")
     if not prefix:
         raise TransferError(f"The manifest of {container}/{name} names the whole container {seg_container}; "
                             "refusing to delete a container's every object")
@@ -222,11 +227,24 @@ def delete(opts: Options, swift, check_mode: bool) -> dict:
     return result
 
 
-def delete_manifest_alone(swift, container: str, name: str, names: str, own: tuple, check_mode: bool) -> dict:
-    """A manifest that names segments where this collection does not write them: its segments
-    are not ours to delete (anyone who can write the container can re-point a manifest)."""
-    warning = (f"The manifest {container}/{name} names segments at {names}, not where this collection writes them "
-               f"({own[0]}/{own[1]}); only the manifest is deleted, and what it names is left as it is")
+def unstamped(headers: dict, stamp: dict) -> str:
+    """The first ``stamp`` key (object metadata) the manifest does not carry with its value, as a
+    message; empty when it carries them all."""
+    for key, value in (stamp or {}).items():
+        held = headers.get(f"x-object-meta-{key.lower()}")
+        if held != str(value):
+            return f"X-Object-Meta-{key}: {held!r}, not {str(value)!r}"
+    return ""
+
+
+def delete_manifest_alone(swift, container: str, name: str, names: str, own: tuple, check_mode: bool,
+                          why: str = "") -> dict:
+    """A manifest whose segments are not ours to delete: it names them where this collection does
+    not write them (anyone who can write the container can re-point a manifest), or it is not
+    the object this collection made (its stamp is missing or names another source)."""
+    reason = why or f"it names segments at {names}, not where this collection writes them ({own[0]}/{own[1]})"
+    warning = (f"The manifest {container}/{name}: {reason}; only the manifest is deleted, and the segments are left "
+               "as they are")
     result = {"changed": True, "object": f"{container}/{name}", "region": swift.region,
               "deleted": [f"{container}/{name}"], "left": [names], "warnings": [warning],
               "diff": {"before": {"manifest": names}, "after": {}}}

@@ -96,6 +96,13 @@ options:
     description: How many segments are uploaded at once.
     type: int
     default: 4
+  stamp:
+    description:
+      - With O(state=absent), the object metadata (C(X-Object-Meta-<key>)) the manifest must carry, with these
+        values, for its segments to be deleted - the stamp of what made it, such as the source image an export
+        was made of. A manifest without it is deleted alone, with a warning, and its segments are left.
+    type: dict
+    default: {}
   lease_holder:
     description:
       - With O(state=absent), let go of this reader's lease on the object (see
@@ -288,6 +295,7 @@ def main():
         metadata=dict(type="dict", default={}),
         stale_segments=dict(type="str", default="delete", choices=["delete", "fail"]),
         trust_manifest=dict(type="bool", default=True),
+        stamp=dict(type="dict", default={}),
         **background_argument_spec(),
         **max_rate_argument_spec(),
         **public_container_argument_spec(),

@@ -109,6 +109,7 @@ def login(cloud: dict) -> requests.Session:
     resp = requests.post(f"{cloud['keystone']}/v3/auth/tokens", json=body, timeout=30)
     s = requests.Session()
     s.headers["X-Auth-Token"] = resp.headers["X-Subject-Token"]
+    s.project_id = resp.json()["token"]["project"]["id"]
     return s
 
 
@@ -265,8 +266,23 @@ def test_a_vendor_vhd_export_reaches_a_converting_glance_converted_on_the_way(co
     assert target["virtual_size"] == source["virtual_size"] == len(raw)
     assert target[VERIFIED] == source["os_hash_value"] and target["cloudimages_transfer_converted"] == "vhd to qcow2"
     assert [p for p in tmp_path.glob(".cloudimages-*") if p.is_dir()] == []  # staged and converted files gone
+    assert target["cloudimages_transfer_import_object"] == f"{source['id']}.qcow2"  # what the conversion uploaded
     rc, again = play(collections_path, cloud, tmp_path, extra)
     assert rc == 0 and changed_count(again) == 0, again[-3000:]
+    # a run that died after the import and before its cleanup left the converted object: the
+    # rerun, which plans nothing, finds its name on the target and deletes it
+    imports = f"{cloud['regions']['RegionTwo']['swift']}/v1/AUTH_{s.project_id}/cloudimages-imports"
+    s.put(f"{imports}/{source['id']}.qcow2-00001", data=b"converted").raise_for_status()
+    s.put(f"{imports}/{source['id']}.qcow2", data=b"", headers={
+        "X-Object-Manifest": f"cloudimages-imports/{source['id']}.qcow2-",
+        "X-Object-Meta-Cloudimages-Source-Image": source["id"]}).raise_for_status()
+    s.patch(f"{cloud['regions']['RegionTwo']['glance']}/v2/images/{target['id']}",
+            json=[{"op": "replace", "path": "/cloudimages_transfer_cleaned_up", "value": "source"}],
+            headers={"Content-Type": "application/openstack-images-v2.1-json-patch"}).raise_for_status()
+    rc, third = play(collections_path, cloud, tmp_path, extra)
+    assert rc == 0, failures(third)
+    listed = s.get(imports, params={"format": "json", "prefix": source["id"]}).json()
+    assert listed == []
 
 
 def test_an_upstream_qcow2_reaches_the_vendors_vhd_only_import_converted_on_the_way(collections_path, cloud, producer,

@@ -86,7 +86,8 @@ def test_transfer_then_rerun_changes_nothing(collections_path, cloud, producer, 
         exports = f"{producer.url('object-store', 'RegionOne')}/cloudimages-exports"
         s.put(f"{exports}/{source['id']}.vhd-00001", data=data[:1000]).raise_for_status()
         s.put(f"{exports}/{source['id']}.vhd", data=b"",
-              headers={"X-Object-Manifest": f"cloudimages-exports/{source['id']}.vhd-"}).raise_for_status()
+              headers={"X-Object-Manifest": f"cloudimages-exports/{source['id']}.vhd-",
+                       "X-Object-Meta-Cloudimages-Source-Image": source["id"]}).raise_for_status()  # as exports are
     rc, again = play(collections_path, cloud, tmp_path, {"region_transfer_image": source["id"]})
     assert rc == 0, failures(again)
     assert [o for o in objects(producer, "RegionOne", "cloudimages-exports") if o.startswith(source["id"])] == []

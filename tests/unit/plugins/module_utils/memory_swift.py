@@ -33,7 +33,7 @@ class MemorySwift:
 
     def head_container(self, container):
         held = self.containers.get(container)
-        return None if held is None else dict(held["meta"])
+        return None if held is None else {"x-container-object-count": str(len(held["objects"])), **held["meta"]}
 
     def put_container(self, container):
         self.calls.append(("PUT", container))

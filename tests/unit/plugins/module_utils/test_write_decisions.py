@@ -184,3 +184,26 @@ def test_an_earlier_runs_image_is_found_by_its_stamps_and_a_broken_one_is_the_us
         find_earlier(Images(found, {"id": "t2", "status": "active", **keys}), keys)
     with pytest.raises(TransferError, match="is deactivated: reactivate it"):
         find_earlier(Images({"id": "t3", "status": "deactivated", **keys}), keys)
+
+
+# ---------------------------------------------------------------- a cleanup's decision
+
+def test_a_cleanup_deletes_segments_only_of_a_manifest_that_carries_its_stamp():
+    from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo_upload import Options, delete
+    swift = MemorySwift()
+    written = plan(swift, headers={"X-Object-Meta-Cloudimages-Source-Image": "img-1"})
+    write(swift, written)
+    absent = Options(container="exports", object="disk.vhd", state="absent", trust_manifest=False,
+                     stamp={"Cloudimages-Source-Image": "img-2"})
+    planned = delete(absent, swift, True)
+    assert planned["deleted"] == ["exports/disk.vhd"] and "X-Object-Meta-Cloudimages-Source-Image: 'img-1', not 'img-2'" \
+        in planned["warnings"][0]
+    gone = delete(Options(container="exports", object="disk.vhd", state="absent", trust_manifest=False,
+                          stamp={"Cloudimages-Source-Image": "img-1"}), swift, False)
+    assert gone["deleted"] == ["exports/disk.vhd"] + [f"exports/disk.vhd-0000{n}" for n in (1, 2, 3)]
+    assert swift.list_objects("exports") == []
+    # a manifest someone replaced (no stamp): it alone goes, the segments stay
+    write(swift, plan(swift))
+    alone = delete(Options(container="exports", object="disk.vhd", state="absent", trust_manifest=False,
+                           stamp={"Cloudimages-Source-Image": "img-1"}), swift, False)
+    assert alone["deleted"] == ["exports/disk.vhd"] and len(swift.list_objects("exports")) == 3
