@@ -121,11 +121,12 @@ localcloud start
 source "$REPO/.localcloud/env.sh"
 run "local cloud contract tests (pytest)" \
   pytest -p no:cacheprovider -q -o junit_family=xunit2 tests/localcloud/tests
-# Most system tests wait on servers: they run side by side (each file on one worker, so a file's
-# cloud of its own starts once), each with images, containers and files of its own; the few that
-# touch what every test shares (marked serial) run alone afterwards.
+# Most system tests wait on servers: they run side by side, test by test (those that use a cloud
+# of their own on one worker, so that it starts once: tests/system/conftest.py), each with images,
+# containers and files of its own; the few that touch what every test shares (marked serial) run
+# alone afterwards.
 run "system tests in parallel (pytest -n $SYSTEM_TEST_WORKERS: module interop, corruption, secrets, formats; the role)" \
-  pytest -p no:cacheprovider -q --durations=15 -n "$SYSTEM_TEST_WORKERS" --dist loadfile -m "not serial" tests/system
+  pytest -p no:cacheprovider -q --durations=15 -n "$SYSTEM_TEST_WORKERS" --dist loadgroup -m "not serial" tests/system
 run "system tests alone (pytest -m serial: kill and resume, cancellation, TempURL keys, vendor faults)" \
   pytest -p no:cacheprovider -q --durations=10 -m serial tests/system
 # the targets read the cloud's URLs and clouds.yaml path from ansible-test's integration config

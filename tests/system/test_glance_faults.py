@@ -246,3 +246,32 @@ def test_web_download_leaves_no_tempurl_key_and_never_touches_the_users(run, pro
     finally:
         with producer.session() as s:
             s.post(store, headers={"X-Remove-Account-Meta-Temp-URL-Key": "x"})
+
+
+@pytest.mark.serial  # asserts on the producer account's TempURL metadata, which every web-download uses
+def test_expired_leases_are_swept_beside_a_live_one_and_a_killed_runs_key_goes_with_the_next_run(run, producer, unique,
+                                                                                                  tmp_path):
+    """Before: while any lease lived, no expired one was swept, and they piled up toward Swift's
+    account-metadata limits (after which every web-download fails)."""
+    store = producer.url("object-store", "RegionTwo")
+    clear_tempurl_meta(producer)
+    random_file(tmp_path / "d.img", MiB)
+    assert not run("swift_dlo_upload", {"cloud": "localcloud-producer", "region_name": "RegionTwo", "container": unique,
+                                        "object": "d.img", "src": str(tmp_path / "d.img")}).get("failed")
+    live = "x-account-meta-cloudimages-tempurl-lease-another0run"
+    killed = {f"X-Account-Meta-Cloudimages-Tempurl-Lease-dead{n:08d}": "1" for n in range(5)}
+    with producer.session() as s:  # five leases of killed runs, one of a run still importing
+        assert s.post(store, headers={**killed, live: str(int(time.time()) + 3600)}).status_code == 204
+    args = {"cloud": "localcloud-producer", "region_name": "RegionTwo", "method": "web-download", "container": unique,
+            "object": "d.img", "disk_format": "raw", "poll_interval": 1}
+    done = run("image_import", {**args, "name": f"{unique}-1", "properties": {"cloudimages_test_run": f"{unique}-1"}})
+    assert not done.get("failed"), done["msg"]
+    held = account_tempurl_meta(producer, "RegionTwo")
+    assert sorted(k for k in held if "lease" in k) == [live]  # the dead ones swept, the live one kept
+    assert "x-account-meta-temp-url-key-2" in held  # the key stays while the other run's lease lives
+    # that run is killed too: its lease expires, and the next run removes the key of ours it kept
+    with producer.session() as s:
+        assert s.post(store, headers={live: "1"}).status_code == 204
+    done = run("image_import", {**args, "name": f"{unique}-2", "properties": {"cloudimages_test_run": f"{unique}-2"}})
+    assert not done.get("failed"), done["msg"]
+    assert account_tempurl_meta(producer, "RegionTwo") == {}
