@@ -7,36 +7,24 @@ import time
 import pytest
 from ansible_collections.cloudimages.transfer.plugins.module_utils import _dlo_upload, _leases
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
+from ansible_collections.cloudimages.transfer.tests.unit.plugins.module_utils.memory_swift import MemorySwift
 
 
-class Container:
-    """One container's metadata and one object in it, as Swift answers for them."""
+def container():
+    """The export container with one DLO in it (one segment), in the in-memory object store."""
+    swift = MemorySwift()
+    swift.put_container("exports")
+    swift.put_object("exports", "disk.vhd-00001", b"segment")
+    swift.put_object("exports", "disk.vhd", b"", headers={"X-Object-Manifest": "exports/disk.vhd-"})
+    return swift
 
-    def __init__(self):
-        self.meta, self.deleted, self.region = {}, [], "R1"
-        self.objects = {"disk.vhd": {"x-object-manifest": "exports/disk.vhd-"}}
 
-    def head_container(self, container):
-        return dict(self.meta)
+def deleted(swift):
+    return [name for verb, name in swift.calls if verb == "DELETE"]
 
-    def post_container(self, container, headers):
-        for name, value in headers.items():
-            name = name.lower()
-            if name.startswith("x-remove-container-meta-"):
-                self.meta.pop("x-container-meta-" + name[len("x-remove-container-meta-"):], None)
-            else:
-                self.meta[name] = value
 
-    def head_object(self, container, name):
-        return self.objects.get(name)
-
-    def list_objects(self, container, prefix=""):
-        return []
-
-    def delete_object(self, container, name):
-        self.deleted.append(name)
-        self.objects.pop(name, None)
-        return True
+def meta(swift):
+    return swift.containers["exports"]["meta"]
 
 
 def absent(holder):
@@ -44,31 +32,31 @@ def absent(holder):
 
 
 def test_the_first_run_to_finish_leaves_the_export_the_other_still_reads():
-    swift = Container()
+    swift = container()
     _leases.take(swift, "exports", "disk.vhd", "runa", 3600)
     _leases.take(swift, "exports", "disk.vhd", "runb", 3600)
     _leases.take(swift, "exports", "other.vhd", "runc", 3600)  # another image's lease counts for nothing here
     first = _dlo_upload.delete(absent("runa"), swift, False)
-    assert (first["changed"], first["leased_by"], swift.deleted) == (False, ["runb"], [])
+    assert (first["changed"], first["leased_by"], deleted(swift)) == (False, ["runb"], [])
     assert "is still read by another run (lease runb)" in first["msg"]
     planned = _dlo_upload.delete(absent("runb"), swift, True)  # check mode: would delete, lets nothing go
-    assert planned["changed"] and swift.deleted == [] and _leases.key("disk.vhd", "runb") in swift.meta
+    assert planned["changed"] and deleted(swift) == [] and _leases.key("disk.vhd", "runb") in meta(swift)
     last = _dlo_upload.delete(absent("runb"), swift, False)
-    assert last["changed"] and swift.deleted == ["disk.vhd"]
-    assert list(swift.meta) == [_leases.key("other.vhd", "runc")]
+    assert last["changed"] and deleted(swift) == ["exports/disk.vhd", "exports/disk.vhd-00001"]
+    assert list(meta(swift)) == [_leases.key("other.vhd", "runc")]
 
 
 def test_expired_leases_hold_nothing_and_are_swept():
-    swift = Container()
-    swift.meta[_leases.key("disk.vhd", "killed")] = str(int(time.time()) - 1)
-    swift.meta[_leases.PREFIX + "garbage"] = "not a time"
+    swift = container()
+    meta(swift)[_leases.key("disk.vhd", "killed")] = str(int(time.time()) - 1)
+    meta(swift)[_leases.PREFIX + "garbage"] = "not a time"
     _leases.take(swift, "exports", "disk.vhd", "runa", 3600)
-    assert list(swift.meta) == [_leases.key("disk.vhd", "runa")]
-    swift.meta[_leases.key("disk.vhd", "killed")] = str(int(time.time()) - 1)
-    assert _dlo_upload.delete(absent("runa"), swift, False)["changed"] and swift.meta == {}
+    assert list(meta(swift)) == [_leases.key("disk.vhd", "runa")]
+    meta(swift)[_leases.key("disk.vhd", "killed")] = str(int(time.time()) - 1)
+    assert _dlo_upload.delete(absent("runa"), swift, False)["changed"] and meta(swift) == {}
 
 
 def test_a_holder_is_a_short_plain_name():
     for holder in ("", "Run-1", "a" * 25, "x/y"):
         with pytest.raises(TransferError, match="lease_holder must be"):
-            _leases.take(Container(), "exports", "disk.vhd", holder, 60)
+            _leases.take(container(), "exports", "disk.vhd", holder, 60)
