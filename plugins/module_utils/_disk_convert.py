@@ -87,7 +87,9 @@ def inspect(tool: str, path: str, fmt: str, opts: Options, warnings: list) -> di
             ((info.get("format-specific") or {}).get("data") or {}).get("data-file"):
         raise TransferError(f"{path} refers to another file; refusing to convert it (the output would hold that "
                             "file's data)")
-    if info.get("virtual-size") != found.virtual_size:
+    # qemu-img may read a VHD smaller than its footer says (from its CHS geometry), never larger:
+    # a larger size would be a disk the size bound above did not see
+    if info.get("virtual-size", 0) > found.virtual_size:
         raise TransferError(f"{path}: qemu-img reads a virtual size of {info.get('virtual-size')}, its headers "
                             f"say {found.virtual_size}; refusing to convert it")
     if fmt in CHECKABLE:
