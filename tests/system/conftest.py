@@ -19,9 +19,9 @@ def pytest_configure(config):
 
 # fixtures whose tests run on one worker, one after the other (make test distributes the others
 # test by test: --dist loadgroup): those that start a cloud of their own, so that it starts once,
-# and the worker hosts' (two sshd each, copies capped at 3 MiB/s that must still be running when a
-# worker is killed): side by side under the parallel phase's load, one of them once saw its export
-# stall for two minutes (docs: issue 28's note)
+# and the worker hosts' (test_workers.py kills a worker's processes by the marker
+# CLOUDIMAGES_TEST_WORKER=worker2 in their environment, which the worker2 of another test side by
+# side carries too: a clean-clone run saw one test kill the other's export that way)
 GROUPED = ("converting_cloud", "short_token_cloud", "workers")
 
 
