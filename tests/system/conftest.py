@@ -19,12 +19,15 @@ def pytest_configure(config):
 
 # fixtures whose tests run on one worker, one after the other (make test distributes the others
 # test by test: --dist loadgroup): those that start a cloud of their own, so that it starts once,
-# and the worker hosts' (test_workers.py kills a worker's processes by the marker
-# CLOUDIMAGES_TEST_WORKER=worker2 in their environment, which the worker2 of another test side by
-# side carries too: a clean-clone run saw one test kill the other's export that way)
+# and the worker hosts' (four sshd and their transfers side by side stalled an export for two
+# minutes on two cores; each kills only its own processes, by a marker unique to the test)
 GROUPED = ("converting_cloud", "short_token_cloud", "workers")
 
 
+# tryfirst: xdist's worker reads the xdist_group marks in its own hook of this name, which pluggy
+# calls before a conftest's (it registers later); without it the marks came too late and every
+# test was distributed alone: a clean-clone run saw one worker test kill another's jobs
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     for item in items:
         for name in GROUPED:

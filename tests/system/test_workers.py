@@ -33,12 +33,14 @@ def free_port() -> int:
 
 
 class Worker:
-    """One sshd on loopback whose sessions carry CLOUDIMAGES_TEST_WORKER=<name> and a HOME of their own
+    """One sshd on loopback whose sessions carry CLOUDIMAGES_TEST_WORKER=<name>-<port> (unique on the
+    machine, so that killing a worker never touches another test's) and a HOME of their own
     (so that the worker's '~/.ansible_async' is not the controller's, and no start-up file of this
     machine's user - pyenv's rehash, say - runs in every session)."""
 
     def __init__(self, name: str, folder: Path, client_key: Path):
         self.name, self.folder, self.port = name, folder, free_port()
+        self.marker = f"{name}-{self.port}"  # a port is held by one sshd at a time
         (folder / "home").mkdir(parents=True)  # a home of its own: no shell start-up files of this machine's user
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(folder / "host_key")], check=True)
         shutil.copy(f"{client_key}.pub", folder / "authorized_keys")
@@ -46,7 +48,7 @@ class Worker:
             f"ListenAddress 127.0.0.1\nPort {self.port}\nHostKey {folder / 'host_key'}\nPidFile {folder / 'sshd.pid'}\n"
             f"AuthorizedKeysFile {folder / 'authorized_keys'}\nPasswordAuthentication no\n"
             "KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nUsePAM no\nStrictModes no\n"
-            f"LogLevel VERBOSE\nSetEnv CLOUDIMAGES_TEST_WORKER={name} HOME={folder / 'home'}\n"
+            f"LogLevel VERBOSE\nSetEnv CLOUDIMAGES_TEST_WORKER={self.marker} HOME={folder / 'home'}\n"
             "MaxSessions 50\nMaxStartups 50\n"
             "Subsystem sftp /usr/lib/openssh/sftp-server\n")
         self.start()
@@ -73,7 +75,7 @@ class Worker:
         if pid_file.exists():
             kill_tree(int(pid_file.read_text()))
             pid_file.unlink()
-        marker = f"CLOUDIMAGES_TEST_WORKER={self.name}".encode()
+        marker = f"CLOUDIMAGES_TEST_WORKER={self.marker}".encode()
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
                 try:
