@@ -89,6 +89,8 @@ class ActionModule(ActionBase):
         started = time.monotonic()
         try:
             status = self._follow(args, jid, host, started, task_vars)
+        except JobGone as exc:
+            return {**result, "failed": True, "job_gone": True, "msg": str(exc)}
         except AnsibleConnectionFailure as exc:
             # a failure, not 'unreachable': the playbook's rescue records it and the other images go on
             return {**result, "failed": True, "unreachable_while_following": True,
@@ -102,13 +104,18 @@ class ActionModule(ActionBase):
         try:
             async_dir = self._remote_expand_user(self.get_shell_option("async_dir", default="~/.ansible_async"))
             status_file = f"{async_dir.rstrip('/')}/{jid}"
-            delay, said = FIRST_DELAY, started
+            delay, said, gone = FIRST_DELAY, started, 0
             while True:
                 # one plain command per poll (the heartbeat first: on a busy worker a poll can take
                 # seconds) that also reads the job's status file; the async_status module only once
                 # that file no longer says the job is running
-                doc, running = self._poll(args["heartbeat_file"], args["progress_file"], status_file)
+                doc, running, vanished = self._poll(args["heartbeat_file"], args["progress_file"], status_file, jid)
                 polls += 1
+                gone = gone + 1 if vanished else 0
+                if gone >= 2:  # twice in a row: not a result being written between the two looks
+                    raise JobGone(f"The {args['label']} job {jid} ended without a result: no process of it is left "
+                                  "while its status file still says running (killed, or its host restarted); "
+                                  "a rerun resumes from what was verified")
                 if not running:
                     # ended, or not known: async_status reads the result as Ansible decodes a module's
                     status = self._execute_module(module_name="ansible.legacy.async_status", task_vars=task_vars,
@@ -136,14 +143,20 @@ class ActionModule(ActionBase):
         status["_polls"] = polls
         return status
 
-    def _poll(self, heartbeat, progress, status_file):
-        """Touch the heartbeat, read the progress file and the job's status file in one plain
-        command on the job's host. '~' is the job's HOME, as the modules expand it."""
-        done = self._low_level_execute_command(poll_command(heartbeat, progress, status_file), sudoable=True)
+    def _poll(self, heartbeat, progress, status_file, jid):
+        """Touch the heartbeat, look for the job's processes, read the progress file and the job's
+        status file in one plain command on the job's host. '~' is the job's HOME, as the modules
+        expand it."""
+        done = self._low_level_execute_command(poll_command(heartbeat, progress, status_file, jid), sudoable=True)
         return read_poll(done.get("stdout") or "")
 
 
+class JobGone(AnsibleActionFail):
+    """The job's processes are gone and it wrote no result."""
+
+
 MARK = "--cloudimages-follow-job--"
+GONE = "--cloudimages-job-gone--"
 # a progress document is a few hundred bytes; a larger file is not ours, or not sane
 PROGRESS_CAP = 65536
 LINE_CAP = 400
@@ -157,24 +170,38 @@ def printable(line: str) -> str:
     return line if len(line) <= LINE_CAP else line[:LINE_CAP - 3] + "..."
 
 
-def poll_command(heartbeat, progress, status_file) -> str:
+def poll_command(heartbeat, progress, status_file, jid: str = "") -> str:
+    """The heartbeat touched; the progress document; MARK; GONE when no process on the host
+    carries the job's id in its command line (async_wrapper's supervisor and the process that
+    runs the module both do, until the result is written) - looked for before the status file is
+    read, so that a job that just ended has its result there; then the status file."""
     parts = []
     if heartbeat:
         parts.append(f"(umask 077 && touch -- {shell_path(heartbeat)})")
     if progress:
         parts.append(f"head -c {PROGRESS_CAP} -- {shell_path(progress)} 2>/dev/null")
     parts.append(f"printf '\\n%s\\n' {MARK}")
+    wrapper_id = jid.rsplit(".", 1)[0]  # async_wrapper's first argument; the pid after the dot is of a process long gone
+    if len(wrapper_id) > 4:
+        # the id reaches grep in two halves through a pipe: no command line of this poll holds it whole
+        half = len(wrapper_id) // 2
+        parts.append(f"if [ -r /proc/self/cmdline ] && ! printf '%s%s\\n' {shlex.quote(wrapper_id[:half])} "
+                     f"{shlex.quote(wrapper_id[half:])} | grep -qsFf - /proc/[0-9]*/cmdline; then echo {GONE}; fi")
     parts.append(f"cat -- {shlex.quote(status_file)} 2>/dev/null || :")
     return "; ".join(parts)
 
 
 def read_poll(stdout: str):
-    """(progress document or None, whether the job's status file says it is still running).
+    """(progress document or None, whether the job's status file says it is still running,
+    whether it says so while no process of the job is left).
 
     async_wrapper writes {"started": true, "finished": false, ...} while the job runs and the
     module's result once it ended, each whole (by a rename); anything but the first (a result,
     no file, a file that cannot be read) is left to async_status."""
     progress, _mark, status = stdout.rpartition(MARK)
+    status = status.lstrip("\n")
+    vanished = status.startswith(GONE)
+    status = status[len(GONE):] if vanished else status
     try:
         doc = json.loads(progress)
     except ValueError:
@@ -182,5 +209,6 @@ def read_poll(stdout: str):
     try:
         state = json.loads(status)
     except ValueError:
-        return doc, False
-    return doc, isinstance(state, dict) and state.get("started") == 1 and state.get("finished") == 0
+        return doc, False, False
+    running = isinstance(state, dict) and state.get("started") == 1 and state.get("finished") == 0
+    return doc, running, running and vanished

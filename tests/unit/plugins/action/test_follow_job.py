@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 
 from ansible_collections.cloudimages.transfer.plugins.action.follow_job import (
     PROGRESS_CAP, duration, poll_command, printable, progress_line, read_poll, shell_path)
@@ -43,7 +44,7 @@ def test_paths_for_the_shell_keep_home_and_quote_the_rest():
     assert shell_path("/tmp/it's; rm -rf /") == "'/tmp/it'\"'\"'s; rm -rf /'"
 
 
-def poll(tmp_path, progress, status):
+def poll(tmp_path, progress, status, jid="123.456"):
     """The poll command run by a real POSIX shell, as on the job's host."""
     home = tmp_path / "home"
     home.mkdir(exist_ok=True)
@@ -51,7 +52,7 @@ def poll(tmp_path, progress, status):
         (tmp_path / "p r.json").write_text(progress)
     if status is not None:
         (tmp_path / "123.456").write_text(status)
-    command = poll_command("~/hb 1", str(tmp_path / "p r.json"), str(tmp_path / "123.456"))
+    command = poll_command("~/hb 1", str(tmp_path / "p r.json"), str(tmp_path / "123.456"), jid)
     out = subprocess.run(["/bin/sh", "-c", command], env={**os.environ, "HOME": str(home)},
                          capture_output=True, text=True, check=True).stdout
     assert (home / "hb 1").exists()
@@ -60,21 +61,37 @@ def poll(tmp_path, progress, status):
 
 def test_a_poll_touches_the_heartbeat_and_reads_progress_and_the_status_file(tmp_path):
     running = json.dumps({"started": True, "finished": False, "ansible_job_id": "123.456"})
-    assert poll(tmp_path, '{"percent": 5}', running) == ({"percent": 5}, True)
+    assert poll(tmp_path, '{"percent": 5}', running) == ({"percent": 5}, True, False)
     assert poll(tmp_path, '{"percent": 6}', '{"started": 1, "finished": 0, "ansible_job_id": "123.456"}') == (
-        {"percent": 6}, True)
+        {"percent": 6}, True, False)
+
+
+def test_a_job_whose_processes_are_gone_while_its_file_says_running_is_seen(tmp_path):
+    """async_wrapper's processes carry the job id's first part as an argument; a job killed with
+    them (SIGKILL, a host restart) leaves its status file saying running for ever."""
+    running = json.dumps({"started": True, "finished": False, "ansible_job_id": "j4242424242.77"})
+    marker = f"j{os.getpid()}{time.time_ns()}"  # no process has this in its command line
+    assert poll(tmp_path, None, running, f"{marker}.77") == (None, True, True)
+    alive = subprocess.Popen(["/bin/sh", "-c", "sleep 30", marker])  # a process that carries it, as async_wrapper's do
+    try:
+        assert poll(tmp_path, None, running, f"{marker}.77") == (None, True, False)
+    finally:
+        alive.kill()
+        alive.wait()
+    # a job that ended has its result read, whatever its processes
+    assert poll(tmp_path, None, '{"changed": true}', f"{marker}.77") == (None, False, False)
 
 
 def test_anything_but_a_running_status_is_left_to_async_status(tmp_path):
-    assert poll(tmp_path, None, None) == (None, False)  # no file yet (or gone)
-    assert poll(tmp_path, '{"percent": 100}', '{"changed": true, "image": "x"}') == ({"percent": 100}, False)
-    assert poll(tmp_path, '{"perc', '{"started": tr') == (None, False)  # half-written
+    assert poll(tmp_path, None, None) == (None, False, False)  # no file yet (or gone)
+    assert poll(tmp_path, '{"percent": 100}', '{"changed": true, "image": "x"}') == ({"percent": 100}, False, False)
+    assert poll(tmp_path, '{"perc', '{"started": tr') == (None, False, False)  # half-written
 
 
 def test_a_huge_progress_file_is_read_only_to_its_cap(tmp_path):
     running = json.dumps({"started": True, "finished": False, "ansible_job_id": "123.456"})
     huge = '{"detail": "' + "x" * (PROGRESS_CAP * 4) + '"}'
-    assert poll(tmp_path, huge, running) == (None, True)  # cut at the cap, so no document: the time alone is shown
+    assert poll(tmp_path, huge, running) == (None, True, False)  # cut at the cap, so no document: the time alone is shown
 
 
 def test_a_servers_words_reach_the_terminal_without_control_characters():
