@@ -23,18 +23,20 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._errors impor
 # raw the most widely readable, VHD what the vendors exchange
 PREFERENCE = ("qcow2", "raw", "vhd", "vmdk")
 GLANCE_DEFAULT = ("ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop")
-INTEROPERABLE = ("web-download", "glance-download", "glance-direct")
+INTEROPERABLE = ("web-download", "glance-download", "glance-direct", "direct")
 
 
 def choose_import_method(has_object: bool, has_source: bool, tasks_api: bool, import_methods,
                          can_sign: bool = True) -> str:
     """With an object in the target's store: the task, then web-download, then upload; without:
-    glance-download."""
+    glance-download where the target offers it, else direct (the source image streamed through)."""
     if not has_object:
         if has_source and "glance-download" in import_methods:
             return "glance-download"
-        raise TransferError("No method fits: glance-download needs source_image_id and source_region and must be "
-                            "offered by the target; every other method needs container and object")
+        if has_source:
+            return "direct"
+        raise TransferError("No method fits: glance-download and direct need source_image_id and source_region; "
+                            "every other method needs container and object")
     if tasks_api:
         return "task"
     if "web-download" in import_methods and can_sign:
@@ -75,9 +77,10 @@ def travel_format(staged: str, wanted: str, method: str, schema_formats, convert
         if wanted not in formats:
             raise TransferError(f"The target's {method} import cannot take {wanted} ({why}: {', '.join(formats)})")
         choice = wanted
-    if choice != staged and method == "glance-download":
-        raise TransferError(f"glance-download copies the image inside Glance and cannot convert {staged} to {choice}: "
-                            "use the web-download or upload import with region_transfer_staging disk")
+    if choice != staged and method in ("glance-download", "direct"):
+        raise TransferError(f"{method} {'copies the image inside Glance' if method == 'glance-download' else 'streams the source image as it is'} "
+                            f"and cannot convert {staged} to {choice}: use the web-download or upload import with "
+                            "region_transfer_staging disk")
     if choice == staged:
         return {"format": staged, "convert": False, "why": f"{staged} asked for, and the target's {method} import takes it"}
     reason = f"the target's {method} import cannot take {staged} ({why})" if staged not in formats \

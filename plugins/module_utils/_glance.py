@@ -126,6 +126,15 @@ class Glance:
         self._call("PUT", f"/v2/images/{quote(image_id, safe='')}/file", f"upload data into {self.where(image_id)}",
                    retry=False, headers={"Content-Type": "application/octet-stream"}, body=body, ok=(204,))
 
+    def stage_image_data(self, image_id: str, body) -> None:
+        """PUT /stage (the glance-direct import's first half) with a one-shot streamed body."""
+        self._call("PUT", f"/v2/images/{quote(image_id, safe='')}/stage", f"stage data for {self.where(image_id)}",
+                   retry=False, headers={"Content-Type": "application/octet-stream"}, body=body, ok=(204,))
+
+    def delete_image(self, image_id: str) -> None:
+        """DELETE an image (callers delete only what they made); one already gone is fine."""
+        self._call("DELETE", f"/v2/images/{quote(image_id, safe='')}", f"delete {self.where(image_id)}", ok=(204, 404))
+
     def open_image_data(self, image_id: str):
         """The streaming response of GET /file (the image's stored bytes); the caller closes it."""
         return self._call("GET", f"/v2/images/{quote(image_id, safe='')}/file", f"download {self.where(image_id)}",
@@ -181,13 +190,13 @@ class Glance:
                        key=lambda t: t.get("created_at") or "")
         return f"task {tasks[-1].get('id')}: {tasks[-1].get('message')}" if tasks else ""
 
-    def import_message(self, image_id: str, task_id: str) -> str:
-        """What the running import task says of its progress (Glance writes "Copied N MiB" as it
-        writes the data to a store), or ''."""
+    def import_task(self, image_id: str, task_id: str) -> dict:
+        """The image's import task of this id (its status, and its message: Glance writes "Copied
+        N MiB" as it writes the data to a store, the error once it failed), or {}."""
         for task in self.image_tasks(image_id):
             if task.get("id") == task_id:
-                return task.get("message") or ""
-        return ""
+                return task
+        return {}
 
     def add_member(self, image_id: str, member: str) -> dict:
         """Share the image; a membership that exists (a 409, or an attempt whose outcome is unknown) is kept."""

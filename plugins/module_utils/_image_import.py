@@ -8,7 +8,10 @@
 Methods: ``task`` (the vendors' import task), ``upload`` (a queued image, the object streamed
 into PUT /file), ``web-download`` (Glance fetches a Swift TempURL of the object),
 ``glance-download`` (Glance copies the image from another region of the same Keystone; no
-object store at all). ``auto`` asks the target what it offers and takes the cheapest.
+object store at all), ``direct`` (the source image's data streamed from the source Glance into
+the target's, one pass, no object store: PUT /stage and the glance-direct import where the
+target offers it, so that its import plugins run, else PUT /file). ``auto`` asks the target what
+it offers and takes the cheapest.
 
 The idempotency key is the set of properties the module stamps on the new image (the
 source's region, image id and checksum, and any ``properties`` given); a server-side filter
@@ -26,8 +29,9 @@ content's identity) written, which is what a later run takes as a finished trans
 
 from __future__ import annotations
 
+import hashlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ansible_collections.cloudimages.transfer.plugins.module_utils import _disk_compare
 from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import SegmentStep
@@ -36,7 +40,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._formats impo
 from ansible_collections.cloudimages.transfer.plugins.module_utils._glance import pointer
 from ansible_collections.cloudimages.transfer.plugins.module_utils._options import from_params
 from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import TasksApi, Waiting
-from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import StreamBody, response_chunks, with_retries
+from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import Progress, StreamBody, response_chunks, with_retries
 
 STAMPS = {"source_region": "cloudimages_source_region", "source_image_id": "cloudimages_source_image",
           "source_checksum": "cloudimages_source_checksum"}
@@ -114,7 +118,7 @@ def run(opts: Options, glance, swift, source_glance, check_mode: bool, content_s
         action = f"resume the import of {glance.where(image['id'])}" if image else f"create image {opts.name!r}"
         result["msg"] = f"would {action} in region {glance.region} with method {method} ({size} bytes)"
         return result
-    image = import_by(method, opts, glance, swift, keys, image, size, poller)
+    image = import_by(method, opts, glance, swift, keys, image, size, poller, source_glance)
     verifying = time.monotonic()
     checks = verify(opts, image, method, content, glance)
     complete(glance, opts, image, check_mode)
@@ -139,23 +143,29 @@ def find_earlier(glance, keys: dict) -> dict | None:
     return image
 
 
-def import_by(method: str, opts: Options, glance, swift, keys: dict, image: dict | None, size: int, poller) -> dict:
+def import_by(method: str, opts: Options, glance, swift, keys: dict, image: dict | None, size: int, poller,
+              source_glance=None) -> dict:
     """Make the image active by the method, or wait for the import an earlier run started."""
     if image and image["status"] in ("importing", "saving"):
         return wait_active(glance, image["id"], poller, started=image["status"] == "importing")
     if method == "task":
         return import_task(opts, glance, keys, poller, image)
+    made = image is None
     if image is None:
         image = create(glance, opts, keys)
+    if method == "direct":
+        return direct(glance, source_glance, opts, image, size, poller, made)
     if method == "web-download":
         return web_download(glance, swift, opts, image, size, poller)
     if method == "upload":
         upload(glance, swift, opts, image, size)
     elif method == "glance-download":
         glance_download(glance, opts, image)
+        return wait_active(glance, image["id"], poller, started=True,
+                           failed_before=image.get("os_glance_failed_import", ""))
     else:
         raise TransferError(f"Unknown method {method}")
-    return wait_active(glance, image["id"], poller, started=method == "glance-download")
+    return wait_active(glance, image["id"], poller)
 
 
 def expected_size(opts: Options, swift, source_glance) -> int:
@@ -194,6 +204,78 @@ def upload(glance, swift, opts: Options, image: dict, size: int) -> None:
     with_retries(SegmentStep(0, opts.object, size), attempt, glance.http.policy, what, None)
 
 
+def direct(glance, source_glance, opts: Options, image: dict, size: int, poller, made: bool) -> dict:
+    """The source image's bytes streamed into the target in one pass: PUT /stage and the
+    glance-direct import where the target offers it (its import plugins run, conversion
+    included), else PUT /file. MD5 and SHA-512 are computed on the way and compared with the
+    source's before the import starts; a stream that failed restarts from the first byte (Glance
+    puts the image back to queued), per the retry policy. A stage an earlier run finished (the
+    image is 'uploading': Glance took every byte it was told of) is imported as it is; what it
+    holds is checked against the source once active, as every import is."""
+    if source_glance is None:
+        raise TransferError("method direct needs source_image_id and source_region")
+    staged = "glance-direct" in glance.import_methods()
+    if image["status"] == "uploading" and staged:
+        return glance_direct(glance, image, poller)
+    source = source_glance.get_image(opts.source_image_id) or {}
+    where = f"{source_glance.where(opts.source_image_id)} to {glance.where(image['id'])}"
+    progress = Progress(opts.waiting.progress_file, "direct", source_glance.where(opts.source_image_id),
+                        glance.where(image["id"]), [SegmentStep(0, "image data", size)])
+    sums = {}
+
+    def attempt():
+        now = glance.get_image(image["id"]) or {}
+        if now.get("status") in ("uploading", "saving", "importing", "active"):
+            return  # the attempt before arrived whole although its answer was lost
+        md5, sha512 = hashlib.md5(usedforsecurity=False), hashlib.sha512()
+
+        def hashed(chunks):
+            for chunk in chunks:
+                md5.update(chunk)
+                sha512.update(chunk)
+                yield chunk
+
+        resp = source_glance.open_image_data(opts.source_image_id)
+        try:
+            body = StreamBody(hashed(response_chunks(resp)), size, progress)
+            (glance.stage_image_data if staged else glance.upload_image_data)(image["id"], body)
+        finally:
+            resp.close()
+        sums.update(md5=md5.hexdigest(), sha512=sha512.hexdigest())
+
+    with_retries(SegmentStep(0, "image data", size), attempt, glance.http.policy,
+                 f"stream {where} ({'PUT /stage' if staged else 'PUT /file'})", progress)
+    progress.finish("done")
+    wrong = stream_mismatch(sums, opts.source_checksum or source.get("checksum"),
+                            opts.source_os_hash_algo or source.get("os_hash_algo"),
+                            opts.source_os_hash_value or source.get("os_hash_value"))
+    if wrong:
+        if made:  # made by this run and holding what is not the source: nothing to keep
+            glance.delete_image(image["id"])
+        raise TransferError(f"The data streamed from {where} is not the source's: {wrong}"
+                            + ("; the image this run made was deleted" if made else ""), image=image)
+    if staged:
+        return glance_direct(glance, image, poller)
+    return wait_active(glance, image["id"], poller)
+
+
+def stream_mismatch(sums: dict, checksum, algo, value) -> str:
+    """Why the bytes streamed are not the source's, or '' (nothing streamed, or they are)."""
+    if not sums:
+        return ""
+    if checksum and sums["md5"] != checksum:
+        return f"MD5 {sums['md5']}, the source's checksum {checksum}"
+    if algo == "sha512" and value and sums["sha512"] != value:
+        return f"SHA-512 {sums['sha512'][:16]}..., the source's os_hash_value {value[:16]}..."
+    return ""
+
+
+def glance_direct(glance, image: dict, poller) -> dict:
+    failed_before = image.get("os_glance_failed_import", "")
+    start_import(glance, image, {"method": {"name": "glance-direct"}})
+    return wait_active(glance, image["id"], poller, started=True, failed_before=failed_before)
+
+
 def web_download(glance, swift, opts: Options, image: dict, size: int, poller) -> dict:
     """Glance fetches a TempURL of the object; the account's key is held by a lease until the
     import ended (active or failed), then removed if this collection set it and no other import
@@ -204,13 +286,16 @@ def web_download(glance, swift, opts: Options, image: dict, size: int, poller) -
     with Lease(swift, poller.deadline + 900) as lease:
         for last in (False, True):
             body = {"method": {"name": "web-download", "uri": lease.sign(opts.container, opts.object, size)}}
+            failed_before = image.get("os_glance_failed_import", "")
             start_import(glance, image, body)
             try:
-                return wait_active(glance, image["id"], poller, started=True)
-            except ImportEnded:
+                return wait_active(glance, image["id"], poller, started=True, failed_before=failed_before)
+            except ImportEnded as exc:
                 # signed anew when the key changed under it, or the URL expired before Glance read it
-                if last or not (lease.refresh() or lease.url_expired()):
+                # (not while Glance still holds the failed import's lock: a new import would be refused)
+                if last or exc.details.get("locked") or not (lease.refresh() or lease.url_expired()):
                     raise
+                image = exc.details["image"]
 
 
 def glance_download(glance, opts: Options, image: dict) -> None:
@@ -256,11 +341,28 @@ class ImportEnded(TransferError):
     """An interoperable import that ended without making the image active."""
 
 
-def wait_active(glance, image_id: str, poller, started: bool = False) -> dict:
-    """Poll until the image is active and Glance's import lock is gone. ``started``: an import
-    (web-download, glance-download) was started and holds the lock, so a queued image without the
-    lock means the import ended without success. A failure recorded by an earlier import
-    (``os_glance_failed_import`` stays until the next import ends) counts only once the lock is gone."""
+VHD_HINT = ("; a Glance that runs the image_conversion import plugin cannot read VHD (qemu-img calls it vpc): "
+            "convert the data first (disk_image_convert; the region_transfer role's region_transfer_target_converts)")
+
+
+def wait_active(glance, image_id: str, poller, started: bool = False, failed_before: str | None = None) -> dict:
+    """Poll (adaptively: a wait on Glance, not on a vendor task) until the image is active and
+    Glance's import lock is gone.
+
+    The import has failed, and the wait ends at this poll, when: the task holding the lock
+    (os_glance_import_task) says failure (Glance keeps that lock for 60 minutes after); a store
+    is listed in os_glance_failed_import that was not before this import started
+    (``failed_before``: the property then, None when unknown); or, once the lock is gone, a
+    started import (web-download, glance-download) left the image queued, or a failure is
+    recorded (os_glance_failed_import stays until the next import ends, so while a lock is held
+    an earlier failure does not count)."""
+    before = set(filter(None, (failed_before or "").split(",")))
+
+    def ended(image, detail):
+        return ImportEnded(f"The import of {glance.where(image_id)} failed: it is {image['status']}" + detail
+                           + (VHD_HINT if image.get("disk_format") == "vhd" else ""), image=image,
+                           locked=bool(image.get("os_glance_import_task")))
+
     def check():
         image = glance.get_image(image_id)
         if image is None:
@@ -269,23 +371,27 @@ def wait_active(glance, image_id: str, poller, started: bool = False) -> dict:
             raise TransferError(f"{glance.where(image_id)} ended {image['status']}")
         # Glance's import flow holds its lock (os_glance_import_task) past 'active' and saves the
         # image once more when it lets go: a property written before then can be lost
-        locked = bool(image.get("os_glance_import_task"))
+        lock = image.get("os_glance_import_task")
         failed = image.get("os_glance_failed_import")
-        if not locked and (failed or (started and image["status"] == "queued")):
+        task = glance.import_task(image_id, lock) if lock else {}
+        if task.get("status") == "failure":
+            raise ended(image, f" and its import task {lock} failed: {task.get('message') or '(no message)'} (Glance "
+                               "holds the image's import lock for 60 minutes after a failure; delete this image, "
+                               "which holds no data, to import again sooner)")
+        new = set(filter(None, (failed or "").split(","))) - before
+        if lock and failed_before is not None and new:
+            raise ended(image, f"; the import task {lock} failed to write to the store(s) {', '.join(sorted(new))} "
+                               f"(os_glance_failed_import: {failed})")
+        if not lock and (failed or (started and image["status"] == "queued")):
             said = glance.import_failure(image_id)
-            raise ImportEnded(f"The import of {glance.where(image_id)} failed: it is {image['status']} again"
-                              + (f" (os_glance_failed_import: {failed})" if failed else "")
-                              + (f"; Glance's {said}" if said else "")
-                              + ("; a Glance that runs the image_conversion import plugin cannot read VHD (qemu-img calls "
-                                 "it vpc): convert the data first (disk_image_convert; the region_transfer role's "
-                                 "region_transfer_target_converts)" if image.get("disk_format") == "vhd" else ""),
-                              image=image)
-        return image["status"] == "active" and not locked, image, import_state(glance, image)
+            raise ended(image, " again" + (f" (os_glance_failed_import: {failed})" if failed else "")
+                        + (f"; Glance's {said}" if said else ""))
+        return image["status"] == "active" and not lock, image, import_state(image, task)
 
-    return poller.wait(check, f"{glance.where(image_id)} to become active")
+    return replace(poller, adaptive=True).wait(check, f"{glance.where(image_id)} to become active")
 
 
-def import_state(glance, image: dict) -> str:
+def import_state(image: dict, task: dict) -> str:
     """The image's status with what Glance exposes of a running import: the stores still to
     write and the import task's own message ("Copied 512 MiB")."""
     task_id = image.get("os_glance_import_task")
@@ -295,9 +401,8 @@ def import_state(glance, image: dict) -> str:
     stores = image.get("os_glance_importing_to_stores")
     if stores:
         details.append(f"stores left: {stores}")
-    said = glance.import_message(image["id"], task_id)
-    if said:
-        details.append(said)
+    if task.get("message"):
+        details.append(task["message"])
     return f"{image['status']} ({'; '.join(details)})"
 
 

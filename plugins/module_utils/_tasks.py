@@ -6,7 +6,10 @@
 """Waiting on asynchronous work: the Images v2 tasks API and a polling policy.
 
 The vendors document 30 s as the polling interval for tasks; private clouds may allow less,
-down to a floor. Waits have an overall deadline and a little jitter. A task that fails for
+down to a floor: those waits poll at the interval, with a little jitter. Glance's own image
+status is no vendor task: its waits are adaptive, the first poll after FIRST_POLL seconds and
+each next one after a fifth of the time waited so far (so the end is seen at most 20 % late),
+up to the interval. Every wait has an overall deadline. A task that fails for
 a reason that may pass is re-created a bounded number of times; one that failed because its
 input is wrong is not.
 """
@@ -27,6 +30,8 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._http import 
 from ansible_collections.cloudimages.transfer.plugins.module_utils._local_files import write_atomically
 
 POLL_FLOOR = 1.0
+FIRST_POLL = 0.2  # seconds before the first look again at an adaptive wait
+ADAPTIVE_SHARE = 0.2  # an adaptive wait pauses this share of the time waited so far
 CLOCK_SLACK = 300.0  # seconds the server's clock may be behind ours when adopting a task
 PERMANENT = re.compile(r"not found|does not exist|not a valid|unsupported|must be|not active|forbidden|"
                        r"not allowed|invalid", re.IGNORECASE)
@@ -53,8 +58,9 @@ class Waiting:
     max_size: int | None = None
     progress_file: str | None = None
 
-    def poller(self) -> Poller:
-        return Poller(self.poll_interval, self.wait_timeout, progress_file=self.progress_file)
+    def poller(self, adaptive: bool = False) -> Poller:
+        """The vendor's tasks at the interval; ``adaptive`` for waits on Glance itself."""
+        return Poller(self.poll_interval, self.wait_timeout, progress_file=self.progress_file, adaptive=adaptive)
 
 
 @dataclass
@@ -63,6 +69,7 @@ class Poller:
     deadline: float = 6 * 3600.0
     jitter: float = 0.1
     progress_file: str | None = None  # rewritten at every poll: what is awaited, its state, for how long
+    adaptive: bool = False  # from FIRST_POLL up to the interval (Glance's image status), else the interval
 
     def __post_init__(self):
         if self.interval < POLL_FLOOR:
@@ -84,12 +91,20 @@ class Poller:
             if elapsed >= self.deadline:
                 raise TransferError(f"Gave up waiting for {what} after {elapsed:.0f} s (wait_timeout "
                                     f"{self.deadline:g} s); last state: {state}", timed_out=True)
-            pause = self.interval * random.uniform(1 - self.jitter, 1 + self.jitter)
+            pause = self.pause(elapsed)
             left = min(pause, max(self.deadline - elapsed, 0.0))
             while left > 0:  # in steps of a second at most, so that a cancel is seen at once
                 time.sleep(min(left, 1.0))
                 left -= 1.0
                 _cancel.check()
+
+    def pause(self, elapsed: float) -> float:
+        """Seconds until the next poll: a share of the time waited so far for an adaptive wait
+        (a short import is seen done within a fraction of a second, a long one polled at the
+        interval), the interval with jitter otherwise."""
+        if self.adaptive:
+            return min(self.interval, max(FIRST_POLL, elapsed * ADAPTIVE_SHARE))
+        return self.interval * random.uniform(1 - self.jitter, 1 + self.jitter)
 
     def report(self, what: str, state: str, elapsed: float, polls: int, since: float, done: bool) -> None:
         """The progress file of a wait: {"operation", "state", "elapsed_seconds", "poll_interval",
@@ -97,7 +112,8 @@ class Poller:
         if self.progress_file:
             write_atomically(self.progress_file, json.dumps({
                 "operation": f"waiting for {what}", "state": "done" if done else "running", "detail": state,
-                "elapsed_seconds": round(elapsed, 1), "poll_interval": self.interval, "polls": polls,
+                "elapsed_seconds": round(elapsed, 1), "polls": polls,
+                "poll_interval": round(self.pause(elapsed), 1) if self.adaptive else self.interval,
                 "started_at": since, "updated_at": time.time()}, sort_keys=True))
 
 

@@ -45,6 +45,7 @@ description:
 author:
   - cloudimages.transfer maintainers (@cloudimages)
 extends_documentation_fragment:
+  - cloudimages.transfer._large_object.max_rate
   - cloudimages.transfer._background
   - cloudimages.transfer._auth
   - cloudimages.transfer._waiting
@@ -70,9 +71,20 @@ options:
     description: The source object, for example an export's C(<image_id>.vhd) manifest.
     type: str
   method:
-    description: How to import.
+    description:
+      - How to import. V(task) the vendor's import task; V(upload) the object streamed into C(PUT /file);
+        V(web-download) Glance fetches a TempURL of the object; V(glance-download) Glance copies the
+        image from another region of the same Keystone.
+      - V(direct) streams the source image (O(source_image_id) in O(source_region), of
+        O(source_connection) when another cloud) from its Glance into this one in one pass, no
+        object store - C(PUT /stage) and the C(glance-direct) import where this Glance offers it (so
+        that its import plugins run), else C(PUT /file). MD5 and SHA-512 are computed on the way and
+        compared with the source's before the import starts (the image this run made is deleted
+        when they differ). A stream that fails restarts from the first byte; O(max_rate) caps it.
+      - V(auto) takes, with an object, the task, then web-download, then upload; without one,
+        glance-download where offered, else direct.
     type: str
-    choices: [auto, task, upload, web-download, glance-download]
+    choices: [auto, task, upload, web-download, glance-download, direct]
     default: auto
   disk_format:
     description: Disk format of the new image (and the task's C(import_from_format)).
@@ -87,10 +99,10 @@ options:
     type: dict
     default: {}
   source_region:
-    description: Region of the source image (stamped; needed by V(glance-download)).
+    description: Region of the source image (stamped; needed by V(glance-download) and V(direct)).
     type: str
   source_image_id:
-    description: Id of the source image (stamped; needed by V(glance-download)).
+    description: Id of the source image (stamped; needed by V(glance-download) and V(direct)).
     type: str
   source_checksum:
     description:
@@ -130,12 +142,14 @@ options:
         completion stamp is written only when the disks are equal.
     type: bool
     default: false
-  verify_content_source:
+  source_connection:
     description:
-      - Where the source image of O(verify_content) is - connection settings (left-out ones are
-        taken from this module's options, the region from O(source_region)) and the image id
-        (O(source_image_id) when left out).
+      - Where the source image is, for O(method=direct) (which reads it) and O(verify_content) -
+        connection settings (left-out ones are taken from this module's options, the region from
+        O(source_region)) and, for O(verify_content) only, the image id (O(source_image_id) when
+        left out). Needed when the source is in another cloud than the target.
     type: dict
+    aliases: [verify_content_source]
     suboptions:
       image:
         description: Id of the source image; O(source_image_id) when left out.
@@ -204,9 +218,22 @@ EXAMPLES = r"""
     source_virtual_size: 21474836480
     source_converted: true
     verify_content: true
-    verify_content_source:
+    source_connection:
       cloud: sourcecloud
     verify_dir: /var/tmp
+
+- name: Another cloud, no object store in between - stream the image through
+  cloudimages.transfer.image_import:
+    cloud: targetcloud
+    region_name: IAD
+    name: web01
+    method: direct
+    source_connection:
+      cloud: sourcecloud
+    source_region: DFW
+    source_image_id: 4b2f0c2e-0000-4000-8000-000000000000
+    source_checksum: 0cc175b9c0f1b6a831c399e269772661
+    max_rate: 50MB
 
 - name: Same Keystone, two regions - let Glance copy it
   cloudimages.transfer.image_import:
@@ -261,6 +288,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._module impor
     connect,
     glance_for,
     inherited_connection,
+    max_rate_argument_spec,
     run_module,
     target_argument_spec,
     waiting_argument_spec,
@@ -270,11 +298,13 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._module impor
 def main():
     argument_spec = connection_argument_spec()
     argument_spec.update(waiting_argument_spec())
+    argument_spec.update(max_rate_argument_spec())
     argument_spec.update(
         name=dict(type="str", required=True),
         container=dict(type="str"),
         object=dict(type="str"),
-        method=dict(type="str", default="auto", choices=["auto", "task", "upload", "web-download", "glance-download"]),
+        method=dict(type="str", default="auto",
+                    choices=["auto", "task", "upload", "web-download", "glance-download", "direct"]),
         disk_format=dict(type="str", default="vhd"),
         container_format=dict(type="str", default="bare"),
         properties=dict(type="dict", default={}),
@@ -287,26 +317,28 @@ def main():
         source_converted=dict(type="bool", default=False),
         completion_stamp=dict(type="str"),
         verify_content=dict(type="bool", default=False),
-        verify_content_source=dict(type="dict", options=target_argument_spec(dict(image=dict(type="str")))),
+        source_connection=dict(type="dict", aliases=["verify_content_source"],
+                               options=target_argument_spec(dict(image=dict(type="str")))),
         verify_dir=dict(type="path"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_together=[("container", "object")],
                            required_if=[("method", "glance-download", ["source_image_id", "source_region"]),
+                                        ("method", "direct", ["source_image_id", "source_region"]),
                                         ("method", "task", ["container"]), ("method", "upload", ["container"]),
                                         ("method", "web-download", ["container"])])
 
     def job():
         params = module.params
         glance, swift = connect(params, need_swift=bool(params["object"]))
+        where = dict(params["source_connection"] or {})
+        image_id = where.pop("image", None) or params["source_image_id"]
+        where["region_name"] = where.get("region_name") or params["source_region"]
         source = None
-        if not params["object"] and params["source_image_id"]:
-            source = glance_for({**params, "region_name": params["source_region"]})
+        if (not params["object"] or params["method"] == "direct") and params["source_image_id"]:
+            source = glance_for(where, inherited_connection(params, where))
         content_source = None
         if params["verify_content"]:
-            where = dict(params["verify_content_source"] or {})
-            image_id = where.pop("image", None) or params["source_image_id"]
-            where["region_name"] = where.get("region_name") or params["source_region"]
             content_source = glance_for(where, inherited_connection(params, where)), image_id
         return _image_import.run(_image_import.Options.from_params(params), glance, swift, source, module.check_mode,
                                  content_source)

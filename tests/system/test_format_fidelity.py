@@ -121,7 +121,7 @@ def qcow2_of(raw: bytes, tmp_path: Path) -> bytes:
     return (tmp_path / "disk.qcow2").read_bytes()
 
 
-@pytest.mark.parametrize("method", ["web-download", "glance-download"])
+@pytest.mark.parametrize("method", ["web-download", "glance-download", "direct"])
 def test_upstream_paths_into_a_converting_glance(collections_path, converting_cloud, unique, tmp_path, method):
     cloud = converting_cloud
     s = login(cloud)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from cloudtest import create_image, md5
-from systemtest import ANSIBLE_PLAYBOOK, kill_tree, progress_reached, run_progress
+from systemtest import ANSIBLE_PLAYBOOK, MiB, kill_tree, progress_reached, run_progress
 
 KEY = "com.cloudimages.image-of"
 
@@ -93,6 +93,36 @@ def test_transfer_then_rerun_changes_nothing(collections_path, cloud, producer, 
     assert [o for o in objects(producer, "RegionOne", "cloudimages-exports") if o.startswith(source["id"])] == []
     [target] = target_images(producer, source["id"])
     assert target["cloudimages_transfer_cleaned_up"] == "source,target"
+
+
+def test_direct_streams_the_image_through_once_and_a_rerun_changes_nothing(collections_path, cloud, producer,
+                                                                           unique, tmp_path):
+    """region_transfer_import_method direct: the source's bytes from RegionOne's Glance into
+    RegionTwo's (PUT /stage and glance-direct: the local cloud offers it), no export, no object."""
+    data = os.urandom(2 * MiB + 7)
+    with producer.session() as s:
+        source = create_image(s, producer.url("image", "RegionOne"), data, name=f"{unique} dïrect image")
+    extra = {"region_transfer_image": source["id"], "region_transfer_import_method": "direct",
+             "region_transfer_export_container": f"exp-{unique}", "region_transfer_import_container": f"imp-{unique}",
+             "transfer_report": str(tmp_path / "report.json")}
+    rc, out = play(collections_path, cloud, tmp_path, extra, check=True)
+    assert rc == 0 and "Import by direct as raw" in out, failures(out)
+    assert target_images(producer, source["id"]) == []  # check mode made nothing
+    rc, out = play(collections_path, cloud, tmp_path, extra)
+    assert rc == 0, failures(out)
+    [target] = target_images(producer, source["id"])
+    assert (target["status"], target["checksum"], target["os_hash_value"], target["name"]) == (
+        "active", md5(data), source["os_hash_value"], f"{unique} dïrect image")
+    assert target["cloudimages_transfer_verified"] == source["os_hash_value"]
+    with producer.session() as s:
+        assert s.get(f"{producer.url('image', 'RegionTwo')}/v2/images/{target['id']}/file").content == data
+        for region, container in (("RegionOne", f"exp-{unique}"), ("RegionTwo", f"imp-{unique}")):
+            assert s.head(f"{producer.url('object-store', region)}/{container}").status_code == 404  # nothing staged
+    [row] = json.loads((tmp_path / "report.json").read_text())["images"]
+    assert row["verification"]["bytes"] == "MD5 and SHA-512 of the stream compared with the source", row
+    rc, again = play(collections_path, cloud, tmp_path, extra)
+    assert rc == 0 and changed_count(again) == 0, again[-3000:]
+    assert [i["id"] for i in target_images(producer, source["id"])] == [target["id"]]
 
 
 def test_check_mode_changes_nothing_in_either_region(collections_path, cloud, producer, unique, tmp_path):

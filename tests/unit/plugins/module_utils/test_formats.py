@@ -15,14 +15,20 @@ SCHEMA = ["ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "is
     (True, True, False, {"web-download", "glance-download"}, "web-download"),
     (True, False, False, {"glance-direct"}, "upload"),
     (False, True, False, {"glance-download"}, "glance-download"),
+    (False, True, False, {"glance-direct", "web-download"}, "direct"),
 ])
 def test_the_import_method_auto_picks(has_object, has_source, tasks, methods, expected):
     assert choose_import_method(has_object, has_source, tasks, methods) == expected
 
 
-def test_without_an_object_only_glance_download_fits():
+def test_without_an_object_or_a_source_image_no_method_fits():
     with pytest.raises(TransferError, match="No method fits"):
-        choose_import_method(False, True, True, {"web-download"})
+        choose_import_method(False, False, True, {"web-download"})
+
+
+def test_direct_streams_the_source_as_it_is_and_cannot_convert():
+    with pytest.raises(TransferError, match="direct streams the source image as it is and cannot convert vhd to qcow2"):
+        travel_format("vhd", "auto", "direct", SCHEMA, True)
 
 
 def test_an_export_the_target_takes_travels_as_it_is():

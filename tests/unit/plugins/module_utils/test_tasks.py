@@ -3,28 +3,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from ansible_collections.cloudimages.transfer.plugins.module_utils import _tasks
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import Poller, TasksApi
-
-
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    fake = Clock()
-    monkeypatch.setattr(_tasks.time, "monotonic", fake.monotonic)
-    monkeypatch.setattr(_tasks.time, "sleep", fake.sleep)
-    return fake
+from ansible_collections.cloudimages.transfer.tests.unit.plugins.module_utils.fake_clock import clock  # noqa: F401  # pylint: disable=unused-import
 
 
 def test_poller_waits_with_jitter_until_done(clock):
@@ -61,6 +42,20 @@ def test_poller_writes_what_it_waits_for_at_every_poll(clock, tmp_path):
 def test_poller_deadline_says_what_and_where_it_stopped(clock):
     with pytest.raises(TransferError, match=r"Gave up waiting for export task 7 after 100 s .*last state: processing"):
         Poller(interval=30, deadline=100).wait(lambda: (False, None, "processing"), "export task 7")
+
+
+def test_an_adaptive_poller_looks_again_after_a_fifth_of_the_time_waited_up_to_the_interval(clock):
+    moments = []
+
+    def check():
+        moments.append(clock.now)
+        return clock.now >= 400, None, "importing"
+
+    Poller(interval=30, deadline=3600, adaptive=True).wait(check, "image 7 to become active")
+    pauses = [b - a for a, b in zip(moments, moments[1:])]
+    assert pauses[0] == pytest.approx(0.2)  # at once, then a fifth of the time waited so far
+    assert all(p == pytest.approx(min(30, max(0.2, t * 0.2))) for p, t in zip(pauses, moments))
+    assert max(pauses) == pytest.approx(30) and len(moments) < 50  # 400 s: tens of polls, not thousands
 
 
 @pytest.mark.parametrize("interval,deadline", [(0.5, 10), (30, 0)])
