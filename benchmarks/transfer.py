@@ -9,6 +9,7 @@ path, --rounds times each (the target deleted between rounds, so each round move
   stream         image_export stream -> swift_dlo_copy -> web-download (upstream Glance's path)
   disk           the same through a local staging directory (download + upload)
   glance-download  Glance copies from Glance (no object store, no bytes through us)
+  direct         the source image streamed from Glance into Glance (PUT /stage + glance-direct)
   vendor         the vendors' tasks API (the emulator): export task -> copy -> import task (VHD);
                  the export in segments of 1048576000 bytes, as the vendor's document shows them
 
@@ -17,7 +18,11 @@ the CPU seconds of our processes (ansible-playbook, its forks and modules, and t
 ran in the background) and of the cloud's servers, the peak RSS of any process of ours, and a
 floor - for each pass of the image's bytes between services, its size at the raw pipeline's
 throughput measured in the same run (curl GET of the image from Glance | curl PUT into Swift).
-Overhead = total minus the data phases (export, copy, import). Then a rerun of a finished
+Overhead = total minus the data phases (export, copy, import). The peers, measured in the same
+run: doing it by hand with the clouds' own APIs (what `openstack image save | openstack image
+create` does) - a new target image, the source's GET /file piped by curl into its PUT /file; the
+same into PUT /stage and the glance-direct import, polled every 0.2 s until active - and each
+path's total is also given as a ratio to the by-hand figure of its kind. Then a rerun of a finished
 transfer (seconds, bytes moved), N images at transfer_image_parallel 1, 2 and 4, and the
 bandwidth cap (region_transfer_max_rate) against the copy's achieved rate.
 """
@@ -47,7 +52,9 @@ PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
 KEY = "com.cloudimages.image-of"
 DATA_PHASES = ("export", "copy", "import")
 # passes of the image's bytes between services, per path (the floor counts each at raw speed)
-PASSES = {"stream": 3, "disk": 4, "glance-download": 1, "vendor": 3}
+PASSES = {"stream": 3, "disk": 4, "glance-download": 1, "vendor": 3, "direct": 1}
+# which by-hand peer each path is compared with: the same import method done with curl
+PEER = {"stream": "stage", "disk": "stage", "glance-download": "stage", "vendor": "file", "direct": "stage"}
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -174,11 +181,38 @@ def raw_pass(bench: Bench, image_id: str, size: int) -> float:
     return seconds
 
 
+def by_hand(bench: Bench, image_id: str, stage: bool) -> float:
+    """Seconds for the transfer done by hand: POST a target image, curl GET the source's /file |
+    curl PUT the target's /file (or /stage, then POST the glance-direct import and GET the image
+    every 0.2 s until active). The image is deleted afterwards."""
+    s, auth = bench.cloud.session(), f"X-Auth-Token: {bench.cloud.token}"
+    target = bench.glance["RegionTwo"]
+    started = time.monotonic()
+    image = s.post(f"{target}/v2/images", json={"name": "by-hand", "disk_format": "raw", "container_format": "bare"},
+                   timeout=60).json()
+    get = subprocess.Popen(["curl", "-sfS", "-H", auth, f"{bench.glance['RegionOne']}/v2/images/{image_id}/file"],
+                           stdout=subprocess.PIPE)
+    put = subprocess.run(["curl", "-sfS", "-o", "/dev/null", "-X", "PUT", "-H", auth, "-H",
+                          "Content-Type: application/octet-stream", "-T", "-",
+                          f"{target}/v2/images/{image['id']}/{'stage' if stage else 'file'}"], stdin=get.stdout)
+    get.stdout.close()
+    if get.wait() or put.returncode:
+        raise RuntimeError("the by-hand pass failed")
+    if stage:
+        s.post(f"{target}/v2/images/{image['id']}/import", json={"method": {"name": "glance-direct"}},
+               timeout=60).raise_for_status()
+    while s.get(f"{target}/v2/images/{image['id']}", timeout=60).json()["status"] != "active":
+        time.sleep(0.2)
+    seconds = time.monotonic() - started
+    s.delete(f"{target}/v2/images/{image['id']}", timeout=60)
+    return seconds
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size-mib", type=int, default=2048)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--paths", default="stream,disk,glance-download,vendor")
+    parser.add_argument("--paths", default="stream,disk,glance-download,direct,vendor")
     parser.add_argument("--images", type=int, default=8, help="images for the parallel runs")
     parser.add_argument("--images-mib", type=int, default=256)
     parser.add_argument("--parallel", default="1,2,4")
@@ -203,13 +237,17 @@ def main() -> int:
         raw_rate = size / raw_seconds
         results["raw_pass_seconds"], results["raw_mb_per_s"] = raw_seconds, raw_rate / 1e6
         log(f"raw pass (curl GET Glance | curl PUT Swift): {raw_seconds:.1f} s, {raw_rate / 1e6:.0f} MB/s")
+        results["by_hand"] = {kind: base.median([by_hand(bench, source["id"], kind == "stage") for _ in range(args.rounds)])
+                              for kind in ("file", "stage")}
+        log(f"by hand: PUT /file {results['by_hand']['file']:.1f} s, PUT /stage + glance-direct "
+            f"{results['by_hand']['stage']:.1f} s")
         vhd = None
         for path in args.paths.split(","):
             extra = {"region_transfer_image": source["id"]}
             if path == "disk":
                 extra["region_transfer_staging"] = "disk"
-            elif path == "glance-download":
-                extra["region_transfer_import_method"] = "glance-download"
+            elif path in ("glance-download", "direct"):
+                extra["region_transfer_import_method"] = path
             elif path == "vendor":
                 if vhd is None:
                     vhd_file = work / "source.vhd"
@@ -237,6 +275,7 @@ def main() -> int:
                 "cpu": base.median([r["cpu"] for r in runs]), "server_cpu": base.median([r["server_cpu"] for r in runs]),
                 "rss_mib": max(r["rss_mib"] for r in runs + [again]), "floor": floor, "passes": PASSES[path],
                 "ratio_to_floor": total / floor, "overhead": total - data,
+                "by_hand": PEER[path], "ratio_to_by_hand": total / results["by_hand"][PEER[path]],
                 "rerun": {"wall": again["wall"], "changed": again["changed"],
                           "moved_data": again["rows"][0]["moved_data"]}}
             bench.delete_targets(extra["region_transfer_image"])
@@ -271,14 +310,16 @@ def main() -> int:
 def print_table(results: dict, args) -> None:
     size_mib = results["size_bytes"] / MiB
     print(f"\nThe whole transfer of a {size_mib:.0f} MiB image, median of {results['rounds']} "
-          f"(raw pass {results['raw_pass_seconds']:.1f} s, {results['raw_mb_per_s']:.0f} MB/s):\n")
-    print("| path | preflight | export | copy | import | verify | finish | total s | floor s (passes) | total/floor "
+          f"(raw pass {results['raw_pass_seconds']:.1f} s, {results['raw_mb_per_s']:.0f} MB/s; by hand: PUT /file "
+          f"{results['by_hand']['file']:.1f} s, PUT /stage + glance-direct {results['by_hand']['stage']:.1f} s):\n")
+    print("| path | preflight | export | copy | import | verify | finish | total s | x by hand | floor s (passes) | total/floor "
           "| overhead s | CPU s ours / servers | peak RSS MiB | rerun s (changed, moved) |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for path, r in results["paths"].items():
         p = r["phases"]
         print(f"| {path} | {p['preflight']:.1f} | {p['export']:.1f} | {p['copy']:.1f} | {p['import']:.1f} | "
-              f"{p['verify']:.1f} | {p['finish']:.1f} | {r['total']:.1f} | {r['floor']:.1f} ({r['passes']}) | "
+              f"{p['verify']:.1f} | {p['finish']:.1f} | {r['total']:.1f} | {r['ratio_to_by_hand']:.2f} ({r['by_hand']}) | "
+              f"{r['floor']:.1f} ({r['passes']}) | "
               f"{r['ratio_to_floor']:.2f} | {r['overhead']:.1f} | {r['cpu']:.1f} / {r['server_cpu']:.1f} | "
               f"{r['rss_mib']:.0f} | {r['rerun']['wall']:.1f} ({r['rerun']['changed']}, {r['rerun']['moved_data']}) |")
     if results.get("parallel"):

@@ -63,8 +63,11 @@ def progress_line(doc, elapsed: float) -> str:
                 f"ETA {duration(eta) if eta is not None else '?'}, {duration(doc.get('elapsed_seconds', elapsed))} elapsed")
     line = f"{doc.get('operation', 'waiting')}: {doc.get('detail') or doc.get('state', '?')}, " \
            f"{duration(doc.get('elapsed_seconds', elapsed))} elapsed"
-    if doc.get("poll_interval"):
-        line += f", polling every {duration(doc['poll_interval'])}"
+    pause = doc.get("poll_interval")
+    if pause:
+        line += f", polling every {f'{pause:.1f} s' if pause < 1 else duration(pause)}"
+        if doc.get("poll_interval_max") and doc["poll_interval_max"] != pause:
+            line += f" (more seldom as it lasts, up to {duration(doc['poll_interval_max'])})"
     return line
 
 

@@ -56,6 +56,7 @@ def transfer_report_rows(jobs, check_mode=False):
             "verification": result.get("verification") or {},
             "moved_data": bool(result.get("moved_data")),
             "conversion": result.get("conversion", "none"),
+            "path": result.get("path") or (job.get("_region_transfer_path") or {}).get("why", ""),
             "result": outcome,
             "error": str(error).strip(),
         })

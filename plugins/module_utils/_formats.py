@@ -86,3 +86,43 @@ def travel_format(staged: str, wanted: str, method: str, schema_formats, convert
     reason = f"the target's {method} import cannot take {staged} ({why})" if staged not in formats \
         else f"{choice} asked for"
     return {"format": choice, "convert": True, "why": f"{reason}: converting {staged} to {choice}"}
+
+
+def choose_path(requested: str, source: dict, capabilities: dict, same_keystone: bool, direct_max_size: int,
+                wanted: str = "auto", converts: bool = False, staged_on_disk: bool = False,
+                export_task: bool = False) -> dict:
+    """{"method", "objects", "why"}: how the region_transfer role moves an image. ``method`` is
+    the import method, or ``auto`` for the staged object-store path (export, copy, then the
+    method plan.yml picks there); ``objects`` whether that path's objects are made.
+
+    With ``auto``, the shortest the clouds allow: the staged path where the target's import is
+    the vendor's tasks API, where staging on disk or the export task was asked for, or where the
+    source's format must be converted on the way; else glance-download where both regions share
+    a Keystone and the target offers it; else direct up to ``direct_max_size`` (a stream that
+    breaks restarts from the first byte); else the staged path, which resumes."""
+    if requested != "auto":
+        return {"method": requested, "objects": requested not in ("glance-download", "direct"), "why": "asked for"}
+    capabilities = capabilities or {}
+    methods, size = capabilities.get("import_methods") or [], int(source.get("size") or 0)
+    staged = {"method": "auto", "objects": True}
+    if capabilities.get("tasks_api"):
+        return {**staged, "why": "the target imports through the vendor's tasks API"}
+    if staged_on_disk or export_task:
+        return {**staged, "why": "staging on disk" if staged_on_disk else "the export task was asked for"}
+    try:
+        as_is = not travel_format(source.get("disk_format") or "raw", wanted, "direct",
+                                  capabilities.get("disk_formats"), converts)["convert"]
+    except TransferError:
+        as_is = False
+    if not as_is:
+        return {**staged, "why": f"the target cannot take the source's {source.get('disk_format')} as it is: "
+                                 "converting needs the staged path"}
+    if same_keystone and "glance-download" in methods:
+        return {"method": "glance-download", "objects": False,
+                "why": "both regions share a Keystone and the target offers glance-download: Glance copies it"}
+    if size <= direct_max_size:
+        return {"method": "direct", "objects": False,
+                "why": f"{size} bytes, up to region_transfer_direct_max_size ({direct_max_size}): streamed through "
+                       "once, no object store"}
+    return {**staged, "why": f"{size} bytes, over region_transfer_direct_max_size ({direct_max_size}): the staged "
+                             "path resumes where a single stream would start again"}

@@ -114,6 +114,7 @@ class Poller:
                 "operation": f"waiting for {what}", "state": "done" if done else "running", "detail": state,
                 "elapsed_seconds": round(elapsed, 1), "polls": polls,
                 "poll_interval": round(self.pause(elapsed), 1) if self.adaptive else self.interval,
+                **({"poll_interval_max": self.interval} if self.adaptive else {}),
                 "started_at": since, "updated_at": time.time()}, sort_keys=True))
 
 

@@ -67,7 +67,8 @@ def test_a_killed_playbook_stops_its_copy_and_the_rerun_finishes(collections_pat
         with producer.session() as s:
             source = create_image(s, producer.url("image", "RegionOne"), data, name=unique)
         extra = {"region_transfer_image": source["id"], "region_transfer_source_cloud": "slow-one",
-                 "region_transfer_target_cloud": "localcloud-producer", "region_transfer_concurrency": 1}
+                 "region_transfer_target_cloud": "localcloud-producer", "region_transfer_concurrency": 1,
+                 "region_transfer_import_method": "web-download"}  # the object-store path: a copy to stop
         proxy.add(Rule("stall", path=r"\.vhd-\d{5}$", method="GET", times=99, seconds=4))
         proc = play(collections_path, slowed, tmp_path, extra, background=True)
         deadline, progress = time.monotonic() + 120, None

@@ -31,7 +31,8 @@ def test_killed_at_a_random_moment_then_rerun(collections_path, cloud, producer,
         source = create_image(s, producer.url("image", "RegionOne"), data, name=unique, disk_format="vhd")
     extra = {"region_transfer_image": source["id"], "region_transfer_segment_size": "2MiB",
              "region_transfer_concurrency": 2, "region_transfer_export_container": f"exp-{unique}",
-             "region_transfer_import_container": f"imp-{unique}"}
+             "region_transfer_import_container": f"imp-{unique}",
+             "region_transfer_import_method": "web-download"}  # the object-store path, whose copy resumes
     if vendor:
         extra.update(region_transfer_source_cloud="localcloud-producer-apikey", region_transfer_export_method="task",
                      region_transfer_import_method="task")

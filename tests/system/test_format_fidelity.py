@@ -242,6 +242,26 @@ def test_verify_content_refuses_a_conversion_that_corrupted_the_disk(collections
     assert not list(tmp_path.glob(".cloudimages-compare-*"))
 
 
+def test_a_vhd_import_a_converting_glance_fails_ends_at_once_with_what_to_do(collections_path, converting_cloud,
+                                                                            unique, tmp_path):
+    """The role not told that the target converts: the vendor's VHD export is web-downloaded as
+    VHD, Glance's image_conversion plugin fails on it, and Glance leaves the image queued with its
+    failed import task still named as the lock. The wait ends at that poll (it waited for hours)."""
+    cloud = converting_cloud
+    s = login(cloud)
+    source = create_image(s, cloud["regions"]["RegionOne"]["glance"], vhd_image(os.urandom(2 * 1024 * 1024)),
+                          name=unique, disk_format="vhd")
+    extra = {"region_transfer_image": source["id"], "region_transfer_source_cloud": "localcloud-producer-apikey",
+             "region_transfer_target_cloud": "localcloud-producer", "region_transfer_export_method": "task",
+             "region_transfer_wait_timeout": 600}
+    rc, out = play(collections_path, cloud, tmp_path, extra)
+    assert rc != 0 and "Gave up waiting" not in out, out[-3000:]
+    assert re.search(r"The import of image \S+ in region RegionTwo failed: it is queued.*a Glance that runs the "
+                     r"image_conversion import plugin cannot read VHD", out), failures(out)
+    [target] = targets(s, cloud["regions"]["RegionTwo"]["glance"], source["id"])
+    assert target["status"] == "queued" and VERIFIED not in target
+
+
 def test_a_vendor_vhd_export_reaches_a_converting_glance_converted_on_the_way(collections_path, converting_cloud,
                                                                               unique, tmp_path):
     """The vendor's export task writes VHD; Glance's image_conversion plugin cannot read VHD

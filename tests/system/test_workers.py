@@ -199,7 +199,9 @@ def test_a_worker_killed_mid_copy_fails_its_image_only_and_a_rerun_resumes_it(co
         sources = [create_image(s, producer.url("image", "RegionOne"), p, name=f"{unique}-{n}")
                    for n, p in enumerate(payloads)]
     # the cap makes each copy last about 8 s, so that worker2 dies while its copy runs
-    extra = {"transfer_images": [s["id"] for s in sources], "region_transfer_max_rate": "3MiB/s"}
+    # the object-store path, whose copy resumes (auto would pick glance-download in one cloud)
+    extra = {"transfer_images": [s["id"] for s in sources], "region_transfer_max_rate": "3MiB/s",
+             "region_transfer_import_method": "web-download"}
     log = tmp_path / "playbook.log"
     proc = play(collections_path, cloud, tmp_path, inventory, extra, background=log)
     deadline = time.monotonic() + 120

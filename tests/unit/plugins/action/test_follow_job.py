@@ -33,6 +33,13 @@ def test_a_wait_says_what_it_waits_for_and_how_often_it_polls():
                                        "polling every 30 s")
 
 
+def test_an_adaptive_wait_says_its_pause_now_and_the_most_it_grows_to():
+    doc = {"operation": "waiting for image 7 in region RegionTwo to become active", "detail": "importing",
+           "elapsed_seconds": 1.0, "poll_interval": 0.2, "poll_interval_max": 30}
+    assert progress_line(doc, 1) == ("waiting for image 7 in region RegionTwo to become active: importing, 1 s elapsed, "
+                                     "polling every 0.2 s (more seldom as it lasts, up to 30 s)")
+
+
 def test_no_document_yet():
     assert progress_line(None, 3.2) == "running, 3 s elapsed"
     assert progress_line({}, 61) == "running, 1 min 1 s elapsed"

@@ -4,6 +4,7 @@ import pytest
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._formats import (
     choose_import_method,
+    choose_path,
     travel_format,
 )
 
@@ -66,3 +67,33 @@ def test_keep_and_glance_download_never_convert():
 def test_a_schema_without_formats_falls_back_to_glances_default_list():
     assert travel_format("ploop", "auto", "upload", [], False)["convert"] is False
     assert travel_format("vhd", "auto", "web-download", ["raw"], True)["format"] == "raw"
+
+
+CAPS = {"import_methods": ["glance-direct", "web-download", "glance-download"], "disk_formats": SCHEMA,
+        "tasks_api": False}
+GiB = 1024 ** 3
+
+
+@pytest.mark.parametrize("caps,same,size,kw,method,objects,why", [
+    (CAPS, True, GiB, {}, "glance-download", False, "share a Keystone"),
+    (CAPS, False, GiB, {}, "direct", False, "up to region_transfer_direct_max_size"),
+    ({**CAPS, "import_methods": ["glance-direct"]}, True, GiB, {}, "direct", False, "streamed through once"),
+    (CAPS, False, 65 * GiB, {}, "auto", True, "over region_transfer_direct_max_size"),
+    ({**CAPS, "tasks_api": True}, True, GiB, {}, "auto", True, "vendor's tasks API"),
+    (CAPS, True, GiB, {"staged_on_disk": True}, "auto", True, "staging on disk"),
+    (CAPS, True, GiB, {"export_task": True}, "auto", True, "export task"),
+    (CAPS, True, GiB, {"wanted": "qcow2"}, "auto", True, "converting needs the staged path"),
+])
+def test_auto_takes_the_shortest_path_the_clouds_allow(caps, same, size, kw, method, objects, why):
+    path = choose_path("auto", {"size": size, "disk_format": "raw"}, caps, same, 64 * GiB, **kw)
+    assert (path["method"], path["objects"]) == (method, objects) and why in path["why"]
+
+
+def test_a_vhd_into_a_converting_glance_goes_through_the_object_stores_to_be_converted():
+    path = choose_path("auto", {"size": GiB, "disk_format": "vhd"}, CAPS, True, 64 * GiB, converts=True)
+    assert (path["method"], path["objects"]) == ("auto", True) and "cannot take the source's vhd as it is" in path["why"]
+
+
+def test_a_method_asked_for_is_taken_as_it_is():
+    assert choose_path("direct", {}, {}, False, 0) == {"method": "direct", "objects": False, "why": "asked for"}
+    assert choose_path("web-download", {}, {}, True, 0)["objects"] is True
