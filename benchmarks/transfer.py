@@ -243,7 +243,8 @@ def main() -> int:
             f"{results['by_hand']['stage']:.1f} s")
         vhd = None
         for path in args.paths.split(","):
-            extra = {"region_transfer_image": source["id"]}
+            # stream and disk name their import: in one cloud, auto would take glance-download
+            extra = {"region_transfer_image": source["id"], "region_transfer_import_method": "web-download"}
             if path == "disk":
                 extra["region_transfer_staging"] = "disk"
             elif path in ("glance-download", "direct"):
