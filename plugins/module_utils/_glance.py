@@ -113,6 +113,15 @@ class Glance:
             return set()
         return set(resp.json().get("import-methods", {}).get("value", []))
 
+    def stores(self) -> list:
+        """The store ids of a multi-store Glance (GET /v2/info/stores), the default first; [] where
+        the endpoint has one store (it answers 404 then) or does not say."""
+        resp = self._call("GET", "/v2/info/stores", "read the stores", ok=(200, 401, 403, 404))
+        if resp.status_code != 200:
+            return []
+        listed = resp.json().get("stores") or []
+        return [s["id"] for s in sorted(listed, key=lambda s: not s.get("default")) if s.get("id")]
+
     def disk_formats(self) -> list:
         """The disk_format values the image schema allows (GET /v2/schemas/image); [] where it says none."""
         resp = self._call("GET", "/v2/schemas/image", "read the image schema", ok=(200, 401, 403, 404))

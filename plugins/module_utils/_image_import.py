@@ -38,6 +38,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._dlo import S
 from ansible_collections.cloudimages.transfer.plugins.module_utils._errors import TransferError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._formats import choose_import_method
 from ansible_collections.cloudimages.transfer.plugins.module_utils._glance import pointer
+from ansible_collections.cloudimages.transfer.plugins.module_utils._http import HttpError
 from ansible_collections.cloudimages.transfer.plugins.module_utils._options import from_params
 from ansible_collections.cloudimages.transfer.plugins.module_utils._tasks import TasksApi, Waiting
 from ansible_collections.cloudimages.transfer.plugins.module_utils._transfer import Progress, StreamBody, response_chunks, with_retries
@@ -67,6 +68,9 @@ class Options:
     source_os_hash_algo: str | None = None
     source_os_hash_value: str | None = None
     source_converted: bool = False
+    stores: list = field(default_factory=list)
+    all_stores: bool = False
+    all_stores_must_succeed: bool = True
     completion_stamp: str | None = None
     verify_content: bool = False
     verify_dir: str | None = None
@@ -94,6 +98,8 @@ def choose(opts: Options, glance) -> str:
 def run(opts: Options, glance, swift, source_glance, check_mode: bool, content_source=None) -> dict:
     """Find what an earlier run made; plan (size, method); import by the method; verify, stamp
     and report. content_source: (Glance, image id) of the source image, for verify_content."""
+    if opts.method == "copy-image":
+        return copy_image(opts, glance, check_mode)
     keys = stamps(opts)
     if not keys:
         raise TransferError("Give source_image_id (with source_region) or properties: they are the key a rerun "
@@ -127,6 +133,89 @@ def run(opts: Options, glance, swift, source_glance, check_mode: bool, content_s
                   msg=f"imported {glance.where(image['id'])} with method {method} ({image.get('size')} bytes); "
                       f"verified: {', '.join(k for k, v in checks.items() if v is True)}")
     return result
+
+
+def copy_image(opts: Options, glance, check_mode: bool) -> dict:
+    """Glance's copy-image import, server side: the image (source_image_id, in this region)
+    written to more stores of the same Glance. Nothing happens where it is in every store
+    wanted; a copy an earlier run started is waited for; a store that failed is named."""
+    if not opts.source_image_id:
+        raise TransferError("method copy-image needs source_image_id: the image to copy to more stores")
+    known = glance.stores()
+    if not known:
+        raise TransferError(f"Glance in region {glance.region} lists no stores (GET /v2/info/stores): copy-image "
+                            "needs a Glance with several stores")
+    wanted = set(known if opts.all_stores else opts.stores)
+    if not wanted:
+        raise TransferError("method copy-image needs stores, or all_stores: true")
+    unknown = sorted(wanted - set(known))
+    if unknown:
+        raise TransferError(f"Glance in region {glance.region} has no store {', '.join(unknown)} (it has "
+                            f"{', '.join(known)})")
+    image = glance.get_image(opts.source_image_id)
+    if image is None or image.get("status") != "active":
+        raise TransferError(f"{glance.where(opts.source_image_id)} "
+                            f"{'does not exist' if image is None else 'is ' + image['status'] + ', not active'}")
+    poller = replace(opts.waiting.poller(), adaptive=True)
+    if image.get("os_glance_import_task"):  # a copy an earlier run started: its end first
+        image = wait_copied(glance, image["id"], poller)
+    missing = sorted(wanted - held_stores(image))
+    result = {"image": image, "image_id": image["id"], "method": "copy-image", "region": glance.region,
+              "stores": sorted(held_stores(image)), "changed": bool(missing),
+              "diff": {"before": {"stores": sorted(held_stores(image))},
+                       "after": {"stores": sorted(held_stores(image) | wanted)}}}
+    if not missing:
+        result["msg"] = f"{glance.where(image['id'])} is already in the stores {', '.join(sorted(wanted))}"
+        return result
+    if check_mode:
+        result["msg"] = f"would copy {glance.where(image['id'])} to the stores {', '.join(missing)}"
+        return result
+    failed_before = set(filter(None, (image.get("os_glance_failed_import") or "").split(",")))
+    try:
+        start_import(glance, image, {"method": {"name": "copy-image"}, "stores": missing,
+                                     "all_stores_must_succeed": opts.all_stores_must_succeed})
+    except HttpError as exc:
+        if exc.status != 403:
+            raise
+        raise TransferError(f"{exc.msg}: Glance's default policy (copy_image) lets only admins copy an image "
+                            "into more stores; run this with an admin's credentials, or ask the cloud's operators",
+                            image=image) from None
+    image = wait_copied(glance, image["id"], poller)
+    held = held_stores(image)
+    failed = sorted(set(filter(None, (image.get("os_glance_failed_import") or "").split(","))) - failed_before)
+    left = sorted(wanted - held)
+    result.update(image=image, stores=sorted(held), diff={**result["diff"], "after": {"stores": sorted(held)}})
+    if left and opts.all_stores_must_succeed:
+        raise TransferError(f"copy-image left {glance.where(image['id'])} without the stores {', '.join(left)}"
+                            + (f" (failed: {', '.join(failed)})" if failed else ""), image=image, stores=sorted(held))
+    if left:
+        result["warnings"] = [f"copy-image did not reach the stores {', '.join(left)}"
+                              + (f" (failed: {', '.join(failed)})" if failed else "")
+                              + "; all_stores_must_succeed is false, so the others are kept"]
+    result["msg"] = (f"copied {glance.where(image['id'])} to the stores {', '.join(sorted(set(missing) - set(left)))}"
+                     if set(missing) - set(left) else f"copied {glance.where(image['id'])} to no store")
+    return result
+
+
+def held_stores(image: dict) -> set:
+    return set(filter(None, (image.get("stores") or "").split(",")))
+
+
+def wait_copied(glance, image_id: str, poller) -> dict:
+    """Until Glance lets go of the image's import lock (the image stays active throughout a
+    copy); a failed copy task ends the wait at that poll."""
+    def check():
+        image = glance.get_image(image_id)
+        if image is None:
+            raise TransferError(f"{glance.where(image_id)} disappeared while being copied")
+        lock = image.get("os_glance_import_task")
+        task = glance.import_task(image_id, lock) if lock else {}
+        if task.get("status") == "failure":
+            raise ImportEnded(f"The copy-image import of {glance.where(image_id)} failed: its task {lock} says "
+                              f"{task.get('message') or '(no message)'}", image=image, locked=True)
+        return not lock, image, import_state(image, task)
+
+    return poller.wait(check, f"{glance.where(image_id)} to be copied to its stores")
 
 
 def find_earlier(glance, keys: dict) -> dict | None:

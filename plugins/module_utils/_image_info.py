@@ -62,4 +62,4 @@ def run(opts: Options, glance) -> dict:
 
 def capabilities(glance) -> dict:
     return {"import_methods": sorted(glance.import_methods()), "disk_formats": glance.disk_formats(),
-            "tasks_api": TasksApi(glance).available()}
+            "tasks_api": TasksApi(glance).available(), "stores": glance.stores()}

@@ -61,9 +61,8 @@ attributes:
     description: The stamped properties find an earlier import; a rerun makes no second image.
 options:
   name:
-    description: Name of the new image.
+    description: Name of the new image; required by every method but V(copy-image).
     type: str
-    required: true
   container:
     description: Container of the source object (in this region's object store).
     type: str
@@ -81,11 +80,29 @@ options:
         that its import plugins run), else C(PUT /file). MD5 and SHA-512 are computed on the way and
         compared with the source's before the import starts (the image this run made is deleted
         when they differ). A stream that fails restarts from the first byte; O(max_rate) caps it.
+      - V(copy-image) makes no new image - Glance copies the image O(source_image_id) of this
+        region into more of its own stores (O(stores) or O(all_stores)), server side, for a cloud
+        with one Glance and a store per site. Nothing happens where it is already in each store.
       - V(auto) takes, with an object, the task, then web-download, then upload; without one,
         glance-download where offered, else direct.
     type: str
-    choices: [auto, task, upload, web-download, glance-download, direct]
+    choices: [auto, task, upload, web-download, glance-download, direct, copy-image]
     default: auto
+  stores:
+    description: The stores O(method=copy-image) copies the image into (the ids M(cloudimages.transfer.image_info) lists in its RV(cloudimages.transfer.image_info#module:capabilities)).
+    type: list
+    elements: str
+    default: []
+  all_stores:
+    description: O(method=copy-image) into every store of this Glance.
+    type: bool
+    default: false
+  all_stores_must_succeed:
+    description:
+      - With O(method=copy-image), a store that cannot be written fails the task (Glance stops the copy).
+        With V(false) the stores reached are kept and the task warns of the others.
+    type: bool
+    default: true
   disk_format:
     description: Disk format of the new image (and the task's C(import_from_format)).
     type: str
@@ -222,6 +239,14 @@ EXAMPLES = r"""
       cloud: sourcecloud
     verify_dir: /var/tmp
 
+- name: One Glance, a store per site - copy the image into the edge store, server side
+  cloudimages.transfer.image_import:
+    cloud: private
+    region_name: RegionOne
+    method: copy-image
+    source_image_id: 4b2f0c2e-0000-4000-8000-000000000000
+    stores: [edge1]
+
 - name: Another cloud, no object store in between - stream the image through
   cloudimages.transfer.image_import:
     cloud: targetcloud
@@ -279,6 +304,12 @@ verification_seconds:
   returned: when this run imported the image
   type: float
   sample: 0.4
+stores:
+  description: The stores that hold the image after O(method=copy-image) (before it, in check mode).
+  returned: with O(method=copy-image)
+  type: list
+  elements: str
+  sample: [local, extra]
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -300,11 +331,14 @@ def main():
     argument_spec.update(waiting_argument_spec())
     argument_spec.update(max_rate_argument_spec())
     argument_spec.update(
-        name=dict(type="str", required=True),
+        name=dict(type="str"),
         container=dict(type="str"),
         object=dict(type="str"),
         method=dict(type="str", default="auto",
-                    choices=["auto", "task", "upload", "web-download", "glance-download", "direct"]),
+                    choices=["auto", "task", "upload", "web-download", "glance-download", "direct", "copy-image"]),
+        stores=dict(type="list", elements="str", default=[]),
+        all_stores=dict(type="bool", default=False),
+        all_stores_must_succeed=dict(type="bool", default=True),
         disk_format=dict(type="str", default="vhd"),
         container_format=dict(type="str", default="bare"),
         properties=dict(type="dict", default={}),
@@ -325,11 +359,14 @@ def main():
                            required_together=[("container", "object")],
                            required_if=[("method", "glance-download", ["source_image_id", "source_region"]),
                                         ("method", "direct", ["source_image_id", "source_region"]),
+                                        ("method", "copy-image", ["source_image_id"]),
                                         ("method", "task", ["container"]), ("method", "upload", ["container"]),
                                         ("method", "web-download", ["container"])])
 
     def job():
         params = module.params
+        if params["method"] != "copy-image" and not params["name"]:
+            module.fail_json(msg="name is required: the name of the new image")
         glance, swift = connect(params, need_swift=bool(params["object"]))
         where = dict(params["source_connection"] or {})
         image_id = where.pop("image", None) or params["source_image_id"]

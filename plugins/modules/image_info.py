@@ -88,11 +88,13 @@ capabilities:
     - What the endpoint can import; with O(capabilities) only.
     - C(import_methods) from C(/v2/info/import) (empty where the endpoint has none),
       C(disk_formats) from the image schema's C(disk_format) list, C(tasks_api) whether these
-      credentials may use the Images v2 tasks API (the vendors' import and export tasks).
+      credentials may use the Images v2 tasks API (the vendors' import and export tasks),
+      C(stores) the store ids of a Glance with several (C(/v2/info/stores), the default first;
+      empty where it has one). An image's own C(stores) is in its document.
   returned: when O(capabilities=true)
   type: dict
   sample: {"import_methods": ["glance-direct", "web-download"], "disk_formats": ["raw", "qcow2", "vhd"],
-           "tasks_api": false}
+           "tasks_api": false, "stores": ["local", "extra"]}
 region:
   description: The region searched.
   returned: always

@@ -8,6 +8,7 @@ from ansible_collections.cloudimages.transfer.plugins.module_utils._errors impor
 from ansible_collections.cloudimages.transfer.plugins.module_utils._image_import import (
     ImportEnded,
     Options,
+    copy_image,
     direct,
     import_state,
     verify as verify_options,
@@ -270,3 +271,63 @@ def test_direct_a_stage_an_earlier_run_finished_is_imported_without_streaming_ag
     opts = Options(method="direct", source_region="R1", source_image_id="src")
     direct(pair, pair, opts, {"id": "new", "status": "uploading"}, 4, Poller(1, 60), False)
     assert pair.calls == [("import", "glance-direct")]
+
+
+class StoresGlance:
+    """A Glance with stores local and extra, copying into them as told (``reach``: the stores a
+    copy reaches; ``fail``: the copy task fails while holding the lock)."""
+
+    region = "R1"
+
+    def __init__(self, reach=("extra",), fail=False):
+        self.reach, self.fail, self.calls = set(reach), fail, []
+        self.image = {"id": "i", "status": "active", "stores": "local"}
+
+    def where(self, image_id):
+        return f"image {image_id}"
+
+    def stores(self):
+        return ["local", "extra"]
+
+    def get_image(self, image_id):
+        return dict(self.image)
+
+    def start_import(self, image_id, body):
+        self.calls.append(body)
+        if self.fail:
+            self.image["os_glance_import_task"] = "t4"
+            return
+        reached = self.reach & set(body["stores"])
+        self.image["stores"] = ",".join(sorted({"local"} | reached))
+        failed = set(body["stores"]) - reached
+        if failed:
+            self.image["os_glance_failed_import"] = ",".join(sorted(failed))
+
+    def import_task(self, image_id, task_id):
+        return {"id": "t4", "status": "failure", "message": "Store extra full"} if task_id == "t4" else {}
+
+
+def copy(glance, **kw):
+    return copy_image(Options(method="copy-image", source_image_id="i", **kw), glance, False)
+
+
+def test_copy_image_copies_only_into_the_stores_missing_and_not_twice(clock):
+    glance = StoresGlance()
+    result = copy(glance, all_stores=True)
+    assert result["changed"] and result["stores"] == ["extra", "local"]
+    assert glance.calls == [{"method": {"name": "copy-image"}, "stores": ["extra"], "all_stores_must_succeed": True}]
+    assert not copy(glance, stores=["extra"])["changed"] and len(glance.calls) == 1
+
+
+def test_copy_image_a_store_not_reached_fails_or_warns_as_asked(clock):
+    with pytest.raises(TransferError, match="without the stores extra \\(failed: extra\\)"):
+        copy(StoresGlance(reach=()), stores=["extra"])
+    kept = copy(StoresGlance(reach=()), stores=["extra"], all_stores_must_succeed=False)
+    assert kept["warnings"] == ["copy-image did not reach the stores extra (failed: extra); all_stores_must_succeed "
+                                "is false, so the others are kept"]
+
+
+def test_copy_image_a_failed_copy_task_ends_the_wait_at_once(clock):
+    with pytest.raises(ImportEnded, match="its task t4 says Store extra full"):
+        copy(StoresGlance(fail=True), stores=["extra"])
+    assert clock.now < 1
