@@ -89,7 +89,9 @@ options:
     choices: [auto, task, upload, web-download, glance-download, direct, copy-image]
     default: auto
   stores:
-    description: The stores O(method=copy-image) copies the image into (the ids M(cloudimages.transfer.image_info) lists in its RV(cloudimages.transfer.image_info#module:capabilities)).
+    description:
+      - The stores O(method=copy-image) copies the image into (the ids M(cloudimages.transfer.image_info)
+        lists in its RV(cloudimages.transfer.image_info#module:capabilities)).
     type: list
     elements: str
     default: []
